@@ -1,0 +1,3 @@
+"""cap: Code as Policies. The composition root: CLI, REPL, evaluations and configuration."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from cap.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""The `cap` command line. Each subcommand lives in its own module under `cap.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from cap import __version__
+from cap.errors import CapError
+
+# (name, module, help). `bench` and `cache` have subcommands of their own.
+COMMANDS: list[tuple[str, str, str]] = [
+    ("tasks", "tasks", "list the tabletop tasks (families, seen/unseen splits)"),
+    ("exec", "exec_policy", "run a policy file in the sandbox, optionally against a task's scene"),
+    ("run", "run", "turn a natural-language command into code with an LLM and run it on the robot"),
+    ("repl", "repl", "type commands one after another against a live simulation"),
+    ("doctor", "doctor", "report which isolation layers and optional parts work on this machine"),
+]
+BENCH_COMMANDS: list[tuple[str, str, str]] = [
+    (
+        "humaneval",
+        "bench_humaneval",
+        "generate HumanEval samples with a model (flat or hierarchical) and score them",
+    ),
+    ("evaluate", "bench_evaluate", "score human-eval sample files: verdicts like openai/human-eval, pass@k"),
+    ("tabletop", "bench_tabletop", "run every tabletop task x seed with reference policies or a model"),
+]
+CACHE_COMMANDS: list[tuple[str, str, str]] = [
+    ("stats", "cache", "show where the LLM response cache is and how big it is"),
+    ("clear", "cache", "delete every cached LLM response"),
+]
+
+EPILOG = """\
+examples:
+  cap tasks
+  cap exec policy.py --task stack-blocks --seed 0 --png scene.png
+  cap run "put the red block in the blue bowl" --task pick-place --model gpt-4o-mini
+  cap run "stack the blocks" --task stack-blocks --replay transcript.jsonl
+  cap repl --base-url http://localhost:8000/v1 --model my-model
+  cap bench evaluate samples.jsonl --k 1,10
+
+LLM endpoints: any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp); --base-url or OPENAI_BASE_URL,
+key from OPENAI_API_KEY, model from --model or CAP_MODEL.
+"""
+
+
+def _add(sub: argparse._SubParsersAction, name: str, module: str, help_text: str, **extra: str) -> None:
+    mod = importlib.import_module(f"cap.commands.{module}")
+    parser = sub.add_parser(
+        name,
+        help=help_text,
+        description=(mod.__doc__ or help_text).strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if extra:
+        mod.add_arguments(parser, **extra)
+    else:
+        mod.add_arguments(parser)
+    parser.set_defaults(_run=mod.run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cap",
+        description="Code as Policies: a language model turns commands into Python policies that drive a robot.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cap {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name, module, help_text in COMMANDS:
+        _add(sub, name, module, help_text)
+
+    bench = sub.add_parser(
+        "bench", help="benchmarks: humaneval, evaluate, tabletop", description="Benchmarks."
+    )
+    bench_sub = bench.add_subparsers(title="benchmarks", metavar="BENCH")
+    for name, module, help_text in BENCH_COMMANDS:
+        _add(bench_sub, name, module, help_text)
+    bench.set_defaults(_run=lambda _args: _missing(bench))
+
+    cache = sub.add_parser(
+        "cache", help="inspect or clear the LLM response cache", description="LLM response cache."
+    )
+    cache_sub = cache.add_subparsers(title="actions", metavar="ACTION")
+    for name, module, help_text in CACHE_COMMANDS:
+        _add(cache_sub, name, module, help_text, action=name)
+    cache.set_defaults(_run=lambda _args: _missing(cache))
+    return parser
+
+
+def _missing(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "_run"):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except CapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1

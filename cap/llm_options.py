@@ -1,0 +1,31 @@
+"""Command-line options shared by every command that talks to a language model."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> None:
+    group = parser.add_argument_group("language model")
+    group.add_argument("--model", help="model name (default: $CAP_MODEL)")
+    group.add_argument(
+        "--base-url",
+        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL)",
+    )
+    group.add_argument(
+        "--api",
+        choices=["chat", "completions"],
+        default="chat",
+        help="which OpenAI API to call (default: chat)",
+    )
+    if replay:
+        group.add_argument(
+            "--replay", metavar="FILE", help="answer from a recorded transcript instead of a live model"
+        )
+    group.add_argument("--transcript", metavar="FILE", help="append every LLM call to this JSONL file")
+    group.add_argument("--no-cache", action="store_true", help="bypass the response cache")
+    group.add_argument(
+        "--cache-path",
+        metavar="FILE",
+        help="SQLite response cache (default: $CAP_CACHE or ~/.cache/cap/llm.sqlite)",
+    )

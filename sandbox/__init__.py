@@ -1,0 +1,1 @@
+"""Runs untrusted Python: validation, restricted namespace, isolated warm workers. Knows nothing of LLMs or robots."""

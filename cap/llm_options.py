@@ -29,3 +29,31 @@ def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> N
         metavar="FILE",
         help="SQLite response cache (default: $CAP_CACHE or ~/.cache/cap/llm.sqlite)",
     )
+
+
+def build_client(args: argparse.Namespace):
+    """An `LLMClient` from the shared flags: replay, or an OpenAI-compatible endpoint with cache and transcript."""
+    import os
+
+    from cap.errors import CapError
+    from lmp import LLMClient, LLMError, ResponseCache, TranscriptWriter
+    from lmp.backends.openai_backend import OpenAIBackend
+    from lmp.backends.replay import ReplayBackend
+
+    try:
+        if getattr(args, "replay", None):
+            backend = ReplayBackend(args.replay)
+        else:
+            model = args.model or os.environ.get("CAP_MODEL")
+            if not model:
+                raise CapError(
+                    "no model given",
+                    hint="pass --model NAME (and --base-url URL for a local server), set CAP_MODEL, "
+                    "or answer from a recorded transcript with --replay FILE",
+                )
+            backend = OpenAIBackend(model=model, base_url=args.base_url, api=args.api)
+    except LLMError as exc:
+        raise CapError(str(exc)) from None
+    cache = None if args.no_cache else ResponseCache(args.cache_path)
+    transcript = TranscriptWriter(args.transcript) if args.transcript else None
+    return LLMClient(backend, cache=cache, transcript=transcript)

@@ -21,7 +21,9 @@ class ScriptedBackend:
 
     kind = "scripted"
 
-    def __init__(self, answers: Responder | Mapping[str, str | list[str]] | Iterable[str], model: str = "scripted"):
+    def __init__(
+        self, answers: Responder | Mapping[str, str | list[str]] | Iterable[str], model: str = "scripted"
+    ):
         self.model = model
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -32,7 +34,9 @@ class ScriptedBackend:
 
             def lookup(request: Request) -> str | list[str]:
                 if request.query not in table:
-                    raise LLMError(f"scripted backend has no answer for {request.lmp!r} query {request.query!r}")
+                    raise LLMError(
+                        f"scripted backend has no answer for {request.lmp!r} query {request.query!r}"
+                    )
                 return table[request.query]
 
             self._responder = lookup
@@ -42,7 +46,9 @@ class ScriptedBackend:
             def pop(request: Request) -> str:
                 with self._lock:
                     if not queue:
-                        raise LLMError(f"scripted backend ran out of answers at {request.lmp!r} query {request.query!r}")
+                        raise LLMError(
+                            f"scripted backend ran out of answers at {request.lmp!r} query {request.query!r}"
+                        )
                     return queue.pop(0)
 
             self._responder = pop

@@ -1,0 +1,146 @@
+"""SQLite response cache shared by threads and processes (WAL), keyed by everything that shapes an answer.
+
+The sample index is part of the key, so n samples at temperature > 0 stay n distinct answers. A cache that
+cannot be opened or read is reported once and then ignored: a broken cache never stops a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from lmp.types import Completion, Request
+
+
+def default_cache_path() -> Path:
+    return Path(os.environ.get("CAP_CACHE") or Path.home() / ".cache" / "cap" / "llm.sqlite")
+
+
+def cache_key(kind: str, model: str, request: Request, sample: int) -> str:
+    material = {
+        "kind": kind,
+        "model": model,
+        "prompt": request.prompt,
+        "messages": request.messages,
+        "stop": list(request.stop),
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "sample": sample,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self.path = Path(path) if path else default_cache_path()
+        self._local = threading.local()
+        self._broken: str | None = None
+        self._warn_lock = threading.Lock()
+        self._connect()  # fail early (and warn once) rather than on the first answer
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._broken:
+            return None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, text TEXT NOT NULL, "
+                "model TEXT, usage TEXT, finish_reason TEXT)"
+            )
+            conn.execute("SELECT count(*) FROM responses").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            self._disable(exc)
+            return None
+        self._local.conn = conn
+        return conn
+
+    def _disable(self, exc: BaseException) -> None:
+        with self._warn_lock:
+            if self._broken is None:
+                self._broken = str(exc)
+                print(
+                    f"warning: LLM cache {self.path} is unusable ({exc}); continuing without a cache. "
+                    f"Fix: delete the file or run `cap cache clear`.",
+                    file=sys.stderr,
+                )
+
+    @property
+    def usable(self) -> bool:
+        return self._broken is None
+
+    def get(self, key: str) -> Completion | None:
+        conn = self._connect()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute(
+                "SELECT text, model, usage, finish_reason FROM responses WHERE key=?", (key,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return None
+        if row is None:
+            return None
+        text, model, usage, finish_reason = row
+        return Completion(
+            text=text,
+            model=model or "",
+            usage=json.loads(usage or "{}"),
+            cached=True,
+            finish_reason=finish_reason,
+        )
+
+    def put(self, key: str, completion: Completion) -> None:
+        conn = self._connect()
+        if conn is None:
+            return
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
+                (
+                    key,
+                    completion.text,
+                    completion.model,
+                    json.dumps(completion.usage),
+                    completion.finish_reason,
+                ),
+            )
+        except sqlite3.Error as exc:
+            self._disable(exc)
+
+    def stats(self) -> dict[str, Any]:
+        conn = self._connect()
+        entries = conn.execute("SELECT count(*) FROM responses").fetchone()[0] if conn else None
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
+        return {
+            "path": str(self.path),
+            "entries": entries,
+            "bytes": size,
+            "usable": self.usable,
+            "problem": self._broken,
+        }
+
+    def clear(self) -> int:
+        conn = self._connect()
+        if conn is None:
+            # An unreadable file: clearing means removing it.
+            for p in self.path.parent.glob(self.path.name + "*"):
+                p.unlink(missing_ok=True)
+            return 0
+        n = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+        conn.execute("DELETE FROM responses")
+        conn.execute("VACUUM")
+        return n

@@ -1,0 +1,193 @@
+"""The LLM layer against a real loopback HTTP server through the real openai SDK."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from lmp import LLMClient, LLMError, Request, ResponseCache, RetryPolicy, TranscriptWriter, read_transcript
+from lmp.backends.openai_backend import OpenAIBackend
+from lmp.backends.replay import ReplayBackend
+
+FAST_RETRY = RetryPolicy(max_attempts=4, max_total_s=10, base_delay_s=0.01, max_delay_s=0.05)
+
+
+def chat_client(server, **kw):
+    return LLMClient(OpenAIBackend("test-model", base_url=server.base_url), retry=FAST_RETRY, **kw)
+
+
+def test_chat_request_shape(openai_server):
+    client = chat_client(openai_server)
+    req = Request(
+        lmp="ui",
+        query="stack",
+        prompt="# stack\n",
+        stop=("# ", "objects ="),
+        temperature=0.2,
+        max_tokens=77,
+        seed=3,
+    )
+    [answer] = client.complete(req)
+    assert answer.text == "echo: # stack\n"
+    body = openai_server.requests[-1]
+    assert body["model"] == "test-model"
+    assert body["messages"] == [{"role": "user", "content": "# stack\n"}]
+    assert body["stop"] == ["# ", "objects ="]
+    assert body["temperature"] == 0.2 and body["max_tokens"] == 77 and body["n"] == 1 and body["seed"] == 3
+    assert answer.usage["total_tokens"] == 10
+
+
+def test_completions_api_sends_prompt(openai_server):
+    client = LLMClient(OpenAIBackend("m", base_url=openai_server.base_url, api="completions"))
+    openai_server.responder = lambda body: ["a", "b"]
+    answers = client.complete(Request(lmp="x", query="q", prompt="def f():", n=2, temperature=0.8))
+    assert [a.text for a in answers] == ["a", "b"]
+    assert openai_server.requests[-1]["prompt"] == "def f():"
+
+
+def test_retries_429_and_500_then_succeeds(openai_server):
+    openai_server.queue_error(429, retry_after="0")
+    openai_server.queue_error(500)
+    [answer] = chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi"))
+    assert answer.text == "echo: hi"
+    assert len(openai_server.requests) == 3
+
+
+def test_gives_up_after_bound_with_clear_message(openai_server):
+    openai_server.queue_error(503, times=10)
+    with pytest.raises(LLMError) as exc:
+        chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi"))
+    message = str(exc.value)
+    assert "4 attempts" in message and "503" in message and openai_server.base_url in message
+    assert len(openai_server.requests) == 4
+
+
+def test_client_errors_are_not_retried(openai_server):
+    openai_server.queue_error(400)
+    with pytest.raises(LLMError, match="400"):
+        chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi"))
+    assert len(openai_server.requests) == 1
+
+
+def test_unreachable_endpoint_is_a_clear_error():
+    backend = OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", timeout_s=2)
+    with pytest.raises(LLMError, match="127.0.0.1:9"):
+        LLMClient(backend, retry=FAST_RETRY).complete(Request(lmp="x", query="q", prompt="hi"))
+
+
+def test_cache_hit_makes_no_http_request(openai_server, tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    req = Request(lmp="x", query="q", prompt="hi")
+    first = chat_client(openai_server, cache=cache).complete(req)
+    again = chat_client(openai_server, cache=cache).complete(req)
+    assert len(openai_server.requests) == 1
+    assert again[0].text == first[0].text and again[0].cached and not first[0].cached
+
+
+def test_distinct_samples_are_not_collapsed(openai_server, tmp_path):
+    counter = iter(range(100))
+    openai_server.responder = lambda body: [f"sample {next(counter)}" for _ in range(body["n"])]
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    client = chat_client(openai_server, cache=cache)
+    texts = [a.text for a in client.complete(Request(lmp="x", query="q", prompt="p", n=3, temperature=0.8))]
+    assert len(set(texts)) == 3
+    # Asking for 5 reuses the 3 cached samples and requests only the 2 missing ones.
+    more = [a.text for a in client.complete(Request(lmp="x", query="q", prompt="p", n=5, temperature=0.8))]
+    assert more[:3] == texts and len(set(more)) == 5
+    assert openai_server.requests[-1]["n"] == 2
+
+
+def test_thread_pool_shares_one_client(openai_server, tmp_path):
+    client = chat_client(openai_server, cache=ResponseCache(tmp_path / "c.sqlite"))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda i: client.complete(Request(lmp="x", query=str(i), prompt=f"p{i}"))[0].text, range(32)
+            )
+        )
+    assert results == [f"echo: p{i}" for i in range(32)]
+    assert client.calls == 32
+
+
+def test_corrupt_cache_warns_and_run_goes_on(openai_server, tmp_path, capsys):
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    cache = ResponseCache(path)
+    [answer] = chat_client(openai_server, cache=cache).complete(Request(lmp="x", query="q", prompt="hi"))
+    assert answer.text == "echo: hi"
+    assert "unusable" in capsys.readouterr().err
+    assert not cache.usable
+
+
+def test_replay_reproduces_run_without_http(openai_server, tmp_path):
+    path = tmp_path / "t.jsonl"
+    openai_server.responder = lambda body: f"answer to {body['messages'][-1]['content']}"
+    with TranscriptWriter(path) as transcript:
+        client = chat_client(openai_server, transcript=transcript)
+        live = [client.complete(Request(lmp="ui", query=f"q{i}", prompt=f"p{i}"))[0].text for i in range(3)]
+    n_http = len(openai_server.requests)
+    replay = LLMClient(ReplayBackend(path))
+    replayed = [replay.complete(Request(lmp="ui", query=f"q{i}", prompt=f"p{i}"))[0].text for i in range(3)]
+    assert replayed == live
+    assert len(openai_server.requests) == n_http
+
+
+def test_replay_miss_names_the_query(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"lmp": "ui", "query": "stack the blocks", "response": "x"}) + "\n")
+    with pytest.raises(LLMError) as exc:
+        ReplayBackend(path).complete(Request(lmp="ui", query="stack the bowls"))
+    assert "'stack the bowls'" in str(exc.value) and "stack the blocks" in str(exc.value)
+
+
+WRITER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from lmp import LLMClient, Request, TranscriptWriter
+from lmp.backends.openai_backend import OpenAIBackend
+client = LLMClient(OpenAIBackend("m", base_url={url!r}), transcript=TranscriptWriter({path!r}))
+for i in range(1000):
+    client.complete(Request(lmp="ui", query=f"q{{i}}", prompt=f"p{{i}}"))
+    print(i, flush=True)
+"""
+
+
+def test_transcript_survives_sigkill(openai_server, tmp_path):
+    path = tmp_path / "t.jsonl"
+    openai_server.delay = 0.01
+    code = WRITER.format(tests=str(Path(__file__).parent), url=openai_server.base_url, path=str(path))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    answered = -1
+    for line in proc.stdout:
+        answered = int(line)
+        if answered >= 20:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    records = read_transcript(path)
+    assert len(records) >= answered + 1
+    assert [r["query"] for r in records[: answered + 1]] == [f"q{i}" for i in range(answered + 1)]
+
+
+def test_parallel_requests_really_overlap(openai_server):
+    barrier = threading.Barrier(2, timeout=5)
+
+    def responder(body):
+        barrier.wait()  # both requests must be in flight at once, or this times out
+        return "ok"
+
+    openai_server.responder = responder
+    client = chat_client(openai_server)
+    start = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        out = list(
+            pool.map(lambda q: client.complete(Request(lmp="x", query=q, prompt=q))[0].text, ["a", "b"])
+        )
+    assert out == ["ok", "ok"] and time.monotonic() - start < 5

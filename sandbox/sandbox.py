@@ -1,0 +1,303 @@
+"""The host side: warm workers, the API bridge, the wall-clock limit, and outcomes.
+
+API callables run here, in the calling thread; sandboxed code reaches them only by RPC with plain data.
+A nested run (an API function that itself runs code, e.g. a nested LMP) takes another warm worker.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sandbox import wire
+from sandbox.outcome import Outcome
+from sandbox.validate import Violation, validate
+
+PROFILES = ("policy", "program")
+
+
+class SandboxUnavailable(RuntimeError):
+    """No OS isolation layer works here and the caller did not opt in to running without one."""
+
+
+def _worker_stderr() -> int | Any:
+    """Worker stderr is discarded unless CAP_SANDBOX_DEBUG names a file to append it to."""
+    path = os.environ.get("CAP_SANDBOX_DEBUG")
+    return open(path, "ab") if path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+
+
+class _Worker:
+    def __init__(self, modules: tuple[str, ...], env_extra: Mapping[str, str]):
+        host_ctl, worker_ctl = socket.socketpair()
+        host_data, worker_data = socket.socketpair()
+        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "CAP_SANDBOX_MODULES": ",".join(modules), "PYTHONHASHSEED": "0", **env_extra}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.worker", str(worker_ctl.fileno()), str(worker_data.fileno())],
+            pass_fds=(worker_ctl.fileno(), worker_data.fileno()),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=_worker_stderr(),
+            env=env, cwd="/", start_new_session=True,
+        )
+        worker_ctl.close()
+        worker_data.close()
+        self.ctl, self.data = host_ctl, host_data
+        try:
+            ready = wire.recv(self.ctl)
+        except (EOFError, OSError, wire.WireError):
+            self.close()
+            raise SandboxUnavailable("the sandbox worker failed to start") from None
+        self.layers: dict[str, Any] = ready.get("layers", {})
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        for s in (self.ctl, self.data):
+            s.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class Sandbox:
+    """Runs untrusted code in an isolated child of a warm worker; see ARCHITECTURE.md for the contract.
+
+    profile="policy": validated code, restricted builtins, allow-listed modules, the given API.
+    profile="program": general Python (stdlib imports), contained by the OS layers alone.
+    """
+
+    def __init__(
+        self,
+        api: Mapping[str, Callable[..., Any]] | None = None,
+        modules: Iterable[str] = ("numpy", "shapely", "math"),
+        timeout: float = 10.0,
+        memory_mb: int | None = 1024,
+        profile: str = "policy",
+        errors: Iterable[type[BaseException] | str] = (),
+        max_output: int = 1_000_000,
+        allow_unisolated: bool | None = None,
+        landlock: bool = True,
+        seccomp: bool = True,
+    ):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
+        self.api = dict(api or {})
+        self.modules = tuple(modules)
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.profile = profile
+        self.max_output = max_output
+        # Exceptions the API may raise, recreated by name inside the sandbox so policies can catch them.
+        self.errors = sorted({e if isinstance(e, str) else e.__name__ for e in errors} | {"ApiError"})
+        if allow_unisolated is None:
+            allow_unisolated = os.environ.get("CAP_ALLOW_UNISOLATED") == "1"
+        self.allow_unisolated = allow_unisolated
+        self._env = {"CAP_SANDBOX_LANDLOCK": "1" if landlock else "0", "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0"}
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._release(self._spawn())  # start warm now, and fail now if isolation is missing
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._all, self._idle = self._all, [], []
+        for w in workers:
+            w.close()
+
+    @property
+    def layers(self) -> dict[str, Any]:
+        """The isolation layers active in this sandbox's workers."""
+        with self._lock:
+            return dict(self._all[0].layers) if self._all else {}
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.modules, self._env)
+        if not (worker.layers.get("landlock") or worker.layers.get("seccomp")) and not self.allow_unisolated:
+            worker.close()
+            raise SandboxUnavailable(
+                "neither Landlock nor seccomp works on this machine, so generated code would run without OS "
+                "isolation. Run `cap doctor` for details; to run anyway, set CAP_ALLOW_UNISOLATED=1."
+            )
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _acquire(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this sandbox is closed")
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive():
+                    return worker
+                self._all.remove(worker)
+                worker.close()
+        return self._spawn()
+
+    def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._closed:
+                worker.close()
+            else:
+                self._idle.append(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+        worker.close()
+
+    # -- running -----------------------------------------------------------------------------------
+    def run(self, code: str, return_name: str | None = None, inputs: Mapping[str, Any] | None = None,
+            timeout: float | None = None) -> Outcome:
+        started = time.perf_counter()
+        if self.profile == "policy":
+            try:
+                validate(code, self.modules)
+            except Violation as v:
+                return Outcome("violation", error=f"violation: {v}", error_type="Violation",
+                               error_message=v.construct, line=v.line, seconds=time.perf_counter() - started)
+            except SyntaxError as exc:
+                return Outcome("error", error=f"SyntaxError: {exc.msg} (line {exc.lineno})", error_type="SyntaxError",
+                               error_message=exc.msg or "", line=exc.lineno, seconds=time.perf_counter() - started)
+            except (RecursionError, MemoryError, ValueError) as exc:
+                return Outcome("violation", error=f"violation: code too deeply nested or invalid ({type(exc).__name__})",
+                               error_type=type(exc).__name__, seconds=time.perf_counter() - started)
+        limit = self.timeout if timeout is None else timeout
+        request = {
+            "op": "run", "code": code, "profile": self.profile, "modules": list(self.modules),
+            "api": sorted(self.api), "errors": self.errors, "return_name": return_name,
+            "inputs": wire.encode(dict(inputs or {})), "timeout": limit, "memory_mb": self.memory_mb,
+            "max_output": self.max_output,
+        }
+        worker = self._acquire()
+        try:
+            outcome = self._serve(worker, request, started + limit)
+        except BaseException:
+            self._discard(worker)
+            raise
+        outcome.seconds = time.perf_counter() - started
+        if worker.alive():
+            self._release(worker)
+        else:
+            self._discard(worker)
+        return outcome
+
+    def _serve(self, worker: _Worker, request: dict[str, Any], deadline: float) -> Outcome:
+        wire.send(worker.ctl, request)
+        child_pid: int | None = None
+        result: dict[str, Any] | None = None
+        exit_report: dict[str, Any] | None = None
+        timed_out = False
+        protocol_error = ""
+        while exit_report is None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0 and not timed_out and result is None:
+                timed_out = True
+                self._kill(child_pid)
+            ready, _, _ = select.select([worker.data, worker.ctl], [], [], max(remaining, 0) if not timed_out else 5)
+            if not ready:
+                if timed_out:  # the worker itself is stuck: give up on it
+                    worker.proc.kill()
+                    return Outcome("timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout")
+                continue
+            if worker.data in ready and result is None and not timed_out:
+                try:
+                    message = wire.recv(worker.data)
+                except (EOFError, OSError, wire.WireError, ValueError) as exc:
+                    protocol_error = f"broken channel from the sandbox: {exc}"
+                    self._kill(child_pid)
+                    continue
+                op = message.get("op")
+                if op == "started":
+                    child_pid = int(message["pid"])
+                elif op == "call":
+                    self._answer_call(worker.data, message)
+                elif op == "done":
+                    result = message
+                else:
+                    protocol_error = f"unexpected message {op!r} from the sandbox"
+                    self._kill(child_pid)
+            if worker.ctl in ready:
+                try:
+                    exit_report = wire.recv(worker.ctl)
+                except (EOFError, OSError, wire.WireError):
+                    worker.proc.kill()
+                    return Outcome("error", error="the sandbox worker died", error_type="WorkerDied")
+        if result is None or timed_out:
+            self._drain(worker.data)
+        if timed_out:
+            return Outcome("timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout")
+        if protocol_error:
+            return Outcome("error", error=protocol_error, error_type="ProtocolError")
+        if result is None:
+            sig = exit_report.get("signal")
+            if sig in (signal.SIGXCPU, signal.SIGKILL):
+                what = "CPU time limit" if sig == signal.SIGXCPU else "killed (memory or resource limit)"
+                return Outcome("resource", error=f"resource: {what}", error_type="ResourceLimit")
+            if sig:
+                return Outcome("resource", error=f"resource: the code crashed its process ({signal.Signals(sig).name})",
+                               error_type="Crash")
+            return Outcome("error", error=f"the code ended its process (exit code {exit_report.get('code')})",
+                           error_type="ProcessExit")
+        try:
+            value = wire.decode(result.get("value"))
+        except wire.WireError as exc:
+            return Outcome("error", error=f"result cannot be returned: {exc}", error_type="WireError")
+        return Outcome(
+            status=result.get("status", "error"), value=value, stdout=str(result.get("stdout", "")),
+            error=str(result.get("error", "")), error_type=str(result.get("error_type", "")),
+            error_message=str(result.get("error_message", "")), line=result.get("line"),
+        )
+
+    def _answer_call(self, sock: socket.socket, message: dict[str, Any]) -> None:
+        name = message.get("name")
+        fn = self.api.get(name)
+        try:
+            if fn is None:
+                raise NameError(f"{name!r} is not part of the API")
+            args = wire.decode(message.get("args"))
+            kwargs = wire.decode(message.get("kwargs"))
+            value = fn(*args, **{str(k): v for k, v in kwargs.items()})
+            reply = {"op": "ret", "value": wire.encode(value)}
+        except Exception as exc:  # the policy sees the API's exception, by name, and may catch it
+            kind = type(exc).__name__
+            reply = {"op": "raise", "type": kind if kind in self.errors else "ApiError", "message": str(exc) or kind}
+        wire.send(sock, reply)
+
+    @staticmethod
+    def _kill(pid: int | None) -> None:
+        if pid:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+    @staticmethod
+    def _drain(sock: socket.socket) -> None:
+        sock.setblocking(False)
+        try:
+            while sock.recv(1 << 20):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        finally:
+            sock.setblocking(True)

@@ -1,0 +1,108 @@
+"""Framing and a safe serializer for everything that crosses the sandbox boundary.
+
+Only plain data crosses (None, bool, int, float, str, list, tuple, dict, numpy arrays and scalars): JSON with
+tagged containers, never pickle, so nothing the sandbox sends can make the host run code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+from typing import Any
+
+import numpy as np
+
+MAX_FRAME = 64 * 1024 * 1024
+_HEADER = struct.Struct("!I")
+
+
+class WireError(Exception):
+    """A value that cannot cross, or a frame that breaks the protocol."""
+
+
+def encode(value: Any, _depth: int = 0) -> Any:
+    if _depth > 100:
+        raise WireError("value nested too deeply to cross the sandbox boundary")
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else {"i": str(value)}
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic):
+        return encode(value.item(), _depth + 1)
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise WireError("object arrays cannot cross the sandbox boundary")
+        data = np.ascontiguousarray(value)
+        return {"a": [data.dtype.str, list(data.shape), base64.b64encode(data.tobytes()).decode()]}
+    if isinstance(value, list):
+        return {"l": [encode(v, _depth + 1) for v in value]}
+    if isinstance(value, tuple):
+        return {"t": [encode(v, _depth + 1) for v in value]}
+    if isinstance(value, dict):
+        return {"d": [[encode(k, _depth + 1), encode(v, _depth + 1)] for k, v in value.items()]}
+    raise WireError(f"a value of type {type(value).__name__} cannot cross the sandbox boundary")
+
+
+def decode(obj: Any) -> Any:
+    if obj is None or isinstance(obj, bool | int | float | str):
+        return obj
+    if isinstance(obj, dict) and len(obj) == 1:
+        (tag, body), = obj.items()
+        if tag == "l":
+            return [decode(v) for v in body]
+        if tag == "t":
+            return tuple(decode(v) for v in body)
+        if tag == "d":
+            return {_hashable(decode(k)): decode(v) for k, v in body}
+        if tag == "i":
+            return int(body)
+        if tag == "a":
+            dtype, shape, data = body
+            dt = np.dtype(dtype)
+            if dt.hasobject:
+                raise WireError("object arrays cannot cross the sandbox boundary")
+            return np.frombuffer(base64.b64decode(data), dtype=dt).reshape(shape).copy()
+    raise WireError("malformed value on the wire")
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, list | dict):
+        raise WireError("dict keys must be hashable")
+    return key
+
+
+def dumps(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    payload = dumps(message)
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv(sock: socket.socket) -> dict[str, Any]:
+    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
+    if size > MAX_FRAME:
+        raise WireError(f"frame of {size} bytes exceeds the {MAX_FRAME} byte bound")
+    try:
+        message = json.loads(_recv_exact(sock, size))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise WireError("malformed frame") from None
+    if not isinstance(message, dict):
+        raise WireError("malformed frame")
+    return message

@@ -1,0 +1,191 @@
+"""The warm worker: imports everything once, confines itself, then forks one child per run.
+
+Started by the host as `python -m sandbox.worker CTL_FD DATA_FD`. The control channel carries run requests
+in and exit reports out (only this process writes it); the data channel belongs to the child of the moment:
+API calls and the final result. A child killed mid-message therefore cannot garble what the host reads next.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import Any
+
+from sandbox import isolation, wire
+from sandbox.namespace import policy_builtins, preload
+
+FILENAME = "<policy>"
+PROGRAM_PRELOAD = (
+    "re", "itertools", "collections", "functools", "heapq", "bisect", "string", "math", "cmath", "statistics",
+    "fractions", "decimal", "random", "json", "typing", "hashlib", "operator", "copy", "datetime", "array",
+    "dataclasses", "enum", "textwrap", "unicodedata", "numbers", "struct", "sys", "os", "time",
+)
+
+
+class OutputLimit(BaseException):
+    """More output than the bound: a BaseException so `except Exception` in the code cannot swallow it."""
+
+
+class BoundedOutput(io.TextIOBase):
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.size += len(text)
+        if self.size > self.limit:
+            raise OutputLimit(f"output exceeded {self.limit} characters")
+        self.parts.append(text)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+class Bridge:
+    """The child's end of the API: each call crosses to the host and waits for the answer."""
+
+    def __init__(self, sock: socket.socket, error_classes: dict[str, type[BaseException]]):
+        self.sock = sock
+        self.error_classes = error_classes
+
+    def stub(self, name: str):
+        def call(*args: Any, **kwargs: Any) -> Any:
+            wire.send(self.sock, {"op": "call", "name": name, "args": wire.encode(list(args)),
+                                  "kwargs": wire.encode(kwargs)})
+            reply = wire.recv(self.sock)
+            if reply.get("op") == "raise":
+                cls = self.error_classes.get(reply["type"]) or self.error_classes["ApiError"]
+                raise cls(reply["message"])
+            return wire.decode(reply["value"])
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+
+def _policy_line(tb: Any) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == FILENAME:
+            line = frame.lineno
+    return line
+
+
+def _classify(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError | RecursionError | OutputLimit):
+        return "resource"
+    return "error"
+
+
+def run_child(request: dict[str, Any], data: socket.socket, bpf: bytes | None, baseline: int) -> None:
+    """Runs in the forked child; never returns."""
+    status = 1
+    try:
+        os.setpgid(0, 0)
+        isolation.apply_rlimits(request.get("memory_mb"), request.get("timeout"), baseline)
+        if bpf:
+            isolation.load_seccomp(bpf)
+        wire.send(data, {"op": "started", "pid": os.getpid()})
+        out = BoundedOutput(int(request.get("max_output", 1_000_000)))
+        result = execute(request, data, out)
+        try:
+            wire.send(data, result)
+        except wire.WireError as exc:
+            wire.send(data, {**result, "status": "error", "value": None, "error": f"result cannot be returned: {exc}",
+                             "error_type": "WireError", "error_message": str(exc)})
+        status = 0
+    except BaseException:
+        traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
+    finally:
+        os._exit(status)
+
+
+def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) -> dict[str, Any]:
+    profile = request["profile"]
+    modules = tuple(request.get("modules", ()))
+    errors = {name: type(name, (Exception,), {}) for name in request.get("errors", [])}
+    errors.setdefault("ApiError", type("ApiError", (Exception,), {}))
+    bridge = Bridge(data, errors)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    if profile == "policy":
+        namespace["__builtins__"] = policy_builtins(modules, _printer(out))
+    namespace.update({name: cls for name, cls in errors.items()})
+    namespace.update({name: bridge.stub(name) for name in request.get("api", [])})
+    namespace.update(wire.decode(request.get("inputs") or {"d": []}))
+    result: dict[str, Any] = {"op": "done", "status": "ok", "value": None}
+    old_stdout = sys.stdout
+    sys.stdout = out
+    started = time.perf_counter()
+    try:
+        code = compile(request["code"], FILENAME, "exec")
+        exec(code, namespace)
+        name = request.get("return_name")
+        if name:
+            result["value"] = wire.encode(namespace.get(name))
+    except BaseException as exc:  # noqa: BLE001 - everything the code does ends as an outcome
+        line = exc.lineno if isinstance(exc, SyntaxError) else _policy_line(exc.__traceback__)
+        message = str(exc)
+        where = f" (line {line})" if line else ""
+        result.update(status=_classify(exc), error=f"{type(exc).__name__}: {message}{where}",
+                      error_type=type(exc).__name__, error_message=message, line=line)
+    finally:
+        sys.stdout = old_stdout
+    result["seconds"] = time.perf_counter() - started
+    result["stdout"] = out.getvalue()
+    return result
+
+
+def _printer(out: BoundedOutput):
+    def sandbox_print(*args: Any, sep: str | None = " ", end: str | None = "\n", **_ignored: Any) -> None:
+        out.write((" " if sep is None else str(sep)).join(str(a) for a in args) + ("\n" if end is None else str(end)))
+
+    return sandbox_print
+
+
+def main(ctl_fd: int, data_fd: int) -> None:
+    ctl = socket.socket(fileno=ctl_fd)
+    data = socket.socket(fileno=data_fd)
+    modules = tuple(os.environ.get("CAP_SANDBOX_MODULES", "numpy,shapely,math").split(","))
+    preload(modules)
+    for name in PROGRAM_PRELOAD:
+        __import__(name)
+    bpf = isolation.build_seccomp_bpf() if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1" else None
+    baseline = isolation.mapped_bytes() + 64 * 1024 * 1024  # + headroom for what a run maps to start
+    layers = {"process": True, "rlimits": True, "landlock": False, "seccomp": bpf is not None}
+    if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
+        try:
+            isolation.apply_landlock()
+            layers["landlock"] = True
+        except Exception as exc:  # reported, and the host decides whether that is acceptable
+            layers["landlock_error"] = str(exc)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    wire.send(ctl, {"op": "ready", "layers": layers})
+    while True:
+        try:
+            request = wire.recv(ctl)
+        except (EOFError, OSError):
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            run_child(request, data, bpf, baseline)
+        _, status = os.waitpid(pid, 0)
+        report: dict[str, Any] = {"op": "exited"}
+        if os.WIFSIGNALED(status):
+            report["signal"] = os.WTERMSIG(status)
+        else:
+            report["code"] = os.WEXITSTATUS(status)
+        wire.send(ctl, report)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))

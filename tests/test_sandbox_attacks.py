@@ -1,0 +1,143 @@
+"""Escape attempts and resource bombs against both profiles: each asserts the exact status and that nothing
+happened outside (no file written or read, no connection made, no process started, the host unharmed)."""
+
+import os
+import socket
+
+import pytest
+
+from sandbox import Sandbox
+
+pytestmark = pytest.mark.xdist_group("sandbox")
+
+
+@pytest.fixture(scope="module")
+def policy_sb():
+    with Sandbox(api={"say": lambda msg: None}, timeout=3.0, memory_mb=256) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def program_sb():
+    with Sandbox(profile="program", timeout=3.0, memory_mb=256) as sb:
+        yield sb
+
+
+POLICY_VIOLATIONS = {
+    "import": "import os",
+    "import_from": "from os import system",
+    "import_submodule_backdoor": "import numpy.ctypeslib",
+    "import_disguised_builtin": "m = __import__('os')",
+    "dunder_class_walk": "x = ().__class__.__bases__[0].__subclasses__()",
+    "dunder_globals": "def f(): pass\ng = f.__globals__",
+    "private_attr": "import numpy as np\nf = np.linspace._implementation",
+    "getattr_dunder": "getattr((), '__class__')",
+    "format_attr_walk": "s = '{0.__class__}'.format(1)",
+    "format_item_walk": "s = '{0[0]}'.format([1])",
+    "format_on_variable": "t = '{0.real}'\ns = t.format(1)",
+    "format_map": "s = '{x}'.format_map({'x': 1})",
+    "generator_frame": "g = (i for i in [1])\nf = g.gi_frame.f_back.f_globals",
+    "traceback_frame": "try:\n    1/0\nexcept Exception as e:\n    f = e.__traceback__.tb_frame",
+    "eval": "eval('1+1')",
+    "exec": "exec('x=1')",
+    "compile": "compile('1', 'x', 'eval')",
+    "open": "open('/etc/passwd').read()",
+    "globals": "g = globals()",
+    "vars": "v = vars()",
+    "breakpoint": "breakpoint()",
+    "global_stmt": "def f():\n    global x\n    x = 1",
+    "nonlocal_stmt": "def f():\n    y = 1\n    def g():\n        nonlocal y\n    g()",
+    "class_def": "class A:\n    pass",
+    "numpy_ctypeslib": "import numpy as np\nnp.ctypeslib.load_library('libc', '/lib')",
+    "numpy_f2py": "import numpy as np\nnp.f2py",
+    "numpy_lib_os": "import numpy as np\nnp.lib.os.system('true')",
+    "numpy_testing": "import numpy as np\nnp.testing",
+    "numpy_load_pickle": "import numpy as np\nnp.load('x.npy', allow_pickle=True)",
+    "array_tofile": "import numpy as np\nnp.zeros(3).tofile('/tmp/x')",
+    "array_ctypes": "import numpy as np\np = np.zeros(3).ctypes.data",
+    "array_dump": "import numpy as np\nnp.zeros(3).dump('/tmp/x')",
+    "type_builtin": "t = type(1)",
+    "mro_walk": "import math\nm = math.mro",
+    "async": "async def f():\n    pass",
+}
+
+
+@pytest.mark.parametrize("code", POLICY_VIOLATIONS.values(), ids=POLICY_VIOLATIONS.keys())
+def test_policy_escape_is_a_violation(policy_sb, code):
+    out = policy_sb.run(code)
+    assert out.status == "violation", out
+    assert out.line is not None and "violation:" in out.error
+
+
+RUNTIME_BLOCKED = {
+    # Passes the static check, stopped at run time by the restricted namespace.
+    "module_attr_not_allowed": ("import numpy as np\nx = np.show_config", "error", "AttributeError"),
+    "shapely_backdoor": ("import shapely\nx = shapely.wkb", "error", "AttributeError"),
+    "math_is_fine": ("import math\nret_val = math.sqrt(16)", "ok", ""),
+    "unknown_api": ("launch_missiles()", "error", "NameError"),
+    "input_missing": ("x = input", "violation", "Violation"),
+}
+
+
+@pytest.mark.parametrize("code,status,etype", RUNTIME_BLOCKED.values(), ids=RUNTIME_BLOCKED.keys())
+def test_policy_runtime_restrictions(policy_sb, code, status, etype):
+    out = policy_sb.run(code, return_name="ret_val")
+    assert out.status == status, out
+    assert out.error_type == etype
+
+
+def test_os_layer_blocks_files_network_processes_in_program_profile(program_sb, tmp_path):
+    target = tmp_path / "written"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    attempts = {
+        "write_file": f"open({str(target)!r}, 'w').write('x')",
+        "read_outside_python": "open('/etc/passwd').read()",
+        "read_home": f"open({str(os.path.expanduser('~/.bashrc'))!r}).read()",
+        "connect": f"import socket\nsocket.create_connection(('127.0.0.1', {port}))",
+        "subprocess": f"import subprocess\nsubprocess.run(['touch', {str(target)!r}])",
+        "os_system": f"import os\nassert os.system('touch {target}') == 0",
+        "fork": "import os\nos.fork()",
+        "kill_parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+        "ctypes_exec": "import ctypes\nassert ctypes.CDLL(None).execv(b'/bin/sh', None) != -1",
+    }
+    for name, code in attempts.items():
+        out = program_sb.run(code)
+        assert out.status in ("error", "resource"), (name, out)
+    assert not target.exists()
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    listener.close()
+    # The worker (and this process) survived everything above.
+    assert program_sb.run("x = 1").status == "ok"
+
+
+def test_environment_is_empty(program_sb):
+    out = program_sb.run("import os\nret_val = sorted(k for k in os.environ if not k.startswith(('CAP_', 'OPENBLAS', 'OMP', 'MKL', 'PYTHONHASHSEED', 'LC_CTYPE')))", return_name="ret_val")
+    assert out.status == "ok" and out.value == [], out
+
+
+RESOURCE_BOMBS = {
+    "memory": ("x = bytearray(2**30)", "resource"),
+    "memory_list": ("x = [0] * (10**9)", "resource"),
+    "deep_recursion": ("def f(n):\n    return f(n + 1)\nf(0)", "resource"),
+    "output_flood": ("while True:\n    print('x' * 1000)", "resource"),
+    "cpu_loop": ("while True:\n    pass", "timeout"),
+    "swallowing_loop": ("while True:\n    try:\n        pass\n    except BaseException:\n        pass", "timeout"),
+}
+
+
+@pytest.mark.parametrize("code,status", RESOURCE_BOMBS.values(), ids=RESOURCE_BOMBS.keys())
+def test_policy_resource_bombs(policy_sb, code, status):
+    out = policy_sb.run(code.replace("bytearray(2**30)", "[0] * (2**28)"), timeout=1.5)
+    assert out.status == status, out
+    assert policy_sb.run("x = 1").status == "ok"  # the sandbox keeps working after the bomb
+
+
+def test_program_fork_bomb_and_sleep(program_sb):
+    assert program_sb.run("import os\nwhile True:\n    os.fork()").status == "error"
+    assert program_sb.run("import time\ntime.sleep(30)", timeout=0.5).status == "timeout"
+    assert program_sb.run("x = 1").status == "ok"

@@ -25,10 +25,14 @@ unique unravel_index var vstack where zeros zeros_like uint8 int8 int16 uint16 f
 """
 _NUMPY_LINALG = "det eig eigh inv lstsq matrix_rank norm pinv qr solve svd"
 _NUMPY_RANDOM = "choice default_rng normal permutation rand randint randn random seed shuffle uniform"
-_SHAPELY_GEOMETRY = "GeometryCollection LineString LinearRing MultiLineString MultiPoint MultiPolygon Point Polygon box"
+_SHAPELY_GEOMETRY = (
+    "GeometryCollection LineString LinearRing MultiLineString MultiPoint MultiPolygon Point Polygon box"
+)
 _SHAPELY_AFFINITY = "affine_transform rotate scale skew translate"
 _SHAPELY_OPS = "nearest_points split substring unary_union"
-_SHAPELY = _SHAPELY_GEOMETRY + " area buffer centroid contains distance intersection intersects length union within"
+_SHAPELY = (
+    _SHAPELY_GEOMETRY + " area buffer centroid contains distance intersection intersects length union within"
+)
 
 ALLOW: dict[str, frozenset[str]] = {
     "numpy": frozenset(_NUMPY.split()) | {"linalg", "random"},
@@ -92,7 +96,9 @@ def proxy(name: str) -> ModuleProxy:
 def make_importer(modules: tuple[str, ...]):
     allowed = {m for m in modules} | {sub for sub in ALLOW if sub.split(".")[0] in modules}
 
-    def restricted_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0):
+    def restricted_import(
+        name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
+    ):
         if level or name not in allowed:
             raise ImportError(f"import of {name!r} is not allowed in the sandbox")
         return proxy(name) if fromlist else proxy(name.split(".")[0])

@@ -38,13 +38,23 @@ class _Worker:
     def __init__(self, modules: tuple[str, ...], env_extra: Mapping[str, str]):
         host_ctl, worker_ctl = socket.socketpair()
         host_data, worker_data = socket.socketpair()
-        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "CAP_SANDBOX_MODULES": ",".join(modules), "PYTHONHASHSEED": "0", **env_extra}
+        env = {
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "CAP_SANDBOX_MODULES": ",".join(modules),
+            "PYTHONHASHSEED": "0",
+            **env_extra,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox.worker", str(worker_ctl.fileno()), str(worker_data.fileno())],
             pass_fds=(worker_ctl.fileno(), worker_data.fileno()),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=_worker_stderr(),
-            env=env, cwd="/", start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=_worker_stderr(),
+            env=env,
+            cwd="/",
+            start_new_session=True,
         )
         worker_ctl.close()
         worker_data.close()
@@ -100,7 +110,10 @@ class Sandbox:
         if allow_unisolated is None:
             allow_unisolated = os.environ.get("CAP_ALLOW_UNISOLATED") == "1"
         self.allow_unisolated = allow_unisolated
-        self._env = {"CAP_SANDBOX_LANDLOCK": "1" if landlock else "0", "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0"}
+        self._env = {
+            "CAP_SANDBOX_LANDLOCK": "1" if landlock else "0",
+            "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0",
+        }
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
@@ -165,26 +178,54 @@ class Sandbox:
         worker.close()
 
     # -- running -----------------------------------------------------------------------------------
-    def run(self, code: str, return_name: str | None = None, inputs: Mapping[str, Any] | None = None,
-            timeout: float | None = None) -> Outcome:
+    def run(
+        self,
+        code: str,
+        return_name: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Outcome:
         started = time.perf_counter()
         if self.profile == "policy":
             try:
                 validate(code, self.modules)
             except Violation as v:
-                return Outcome("violation", error=f"violation: {v}", error_type="Violation",
-                               error_message=v.construct, line=v.line, seconds=time.perf_counter() - started)
+                return Outcome(
+                    "violation",
+                    error=f"violation: {v}",
+                    error_type="Violation",
+                    error_message=v.construct,
+                    line=v.line,
+                    seconds=time.perf_counter() - started,
+                )
             except SyntaxError as exc:
-                return Outcome("error", error=f"SyntaxError: {exc.msg} (line {exc.lineno})", error_type="SyntaxError",
-                               error_message=exc.msg or "", line=exc.lineno, seconds=time.perf_counter() - started)
+                return Outcome(
+                    "error",
+                    error=f"SyntaxError: {exc.msg} (line {exc.lineno})",
+                    error_type="SyntaxError",
+                    error_message=exc.msg or "",
+                    line=exc.lineno,
+                    seconds=time.perf_counter() - started,
+                )
             except (RecursionError, MemoryError, ValueError) as exc:
-                return Outcome("violation", error=f"violation: code too deeply nested or invalid ({type(exc).__name__})",
-                               error_type=type(exc).__name__, seconds=time.perf_counter() - started)
+                return Outcome(
+                    "violation",
+                    error=f"violation: code too deeply nested or invalid ({type(exc).__name__})",
+                    error_type=type(exc).__name__,
+                    seconds=time.perf_counter() - started,
+                )
         limit = self.timeout if timeout is None else timeout
         request = {
-            "op": "run", "code": code, "profile": self.profile, "modules": list(self.modules),
-            "api": sorted(self.api), "errors": self.errors, "return_name": return_name,
-            "inputs": wire.encode(dict(inputs or {})), "timeout": limit, "memory_mb": self.memory_mb,
+            "op": "run",
+            "code": code,
+            "profile": self.profile,
+            "modules": list(self.modules),
+            "api": sorted(self.api),
+            "errors": self.errors,
+            "return_name": return_name,
+            "inputs": wire.encode(dict(inputs or {})),
+            "timeout": limit,
+            "memory_mb": self.memory_mb,
             "max_output": self.max_output,
         }
         worker = self._acquire()
@@ -212,11 +253,15 @@ class Sandbox:
             if remaining <= 0 and not timed_out and result is None:
                 timed_out = True
                 self._kill(child_pid)
-            ready, _, _ = select.select([worker.data, worker.ctl], [], [], max(remaining, 0) if not timed_out else 5)
+            ready, _, _ = select.select(
+                [worker.data, worker.ctl], [], [], max(remaining, 0) if not timed_out else 5
+            )
             if not ready:
                 if timed_out:  # the worker itself is stuck: give up on it
                     worker.proc.kill()
-                    return Outcome("timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout")
+                    return Outcome(
+                        "timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout"
+                    )
                 continue
             if worker.data in ready and result is None and not timed_out:
                 try:
@@ -253,18 +298,28 @@ class Sandbox:
                 what = "CPU time limit" if sig == signal.SIGXCPU else "killed (memory or resource limit)"
                 return Outcome("resource", error=f"resource: {what}", error_type="ResourceLimit")
             if sig:
-                return Outcome("resource", error=f"resource: the code crashed its process ({signal.Signals(sig).name})",
-                               error_type="Crash")
-            return Outcome("error", error=f"the code ended its process (exit code {exit_report.get('code')})",
-                           error_type="ProcessExit")
+                return Outcome(
+                    "resource",
+                    error=f"resource: the code crashed its process ({signal.Signals(sig).name})",
+                    error_type="Crash",
+                )
+            return Outcome(
+                "error",
+                error=f"the code ended its process (exit code {exit_report.get('code')})",
+                error_type="ProcessExit",
+            )
         try:
             value = wire.decode(result.get("value"))
         except wire.WireError as exc:
             return Outcome("error", error=f"result cannot be returned: {exc}", error_type="WireError")
         return Outcome(
-            status=result.get("status", "error"), value=value, stdout=str(result.get("stdout", "")),
-            error=str(result.get("error", "")), error_type=str(result.get("error_type", "")),
-            error_message=str(result.get("error_message", "")), line=result.get("line"),
+            status=result.get("status", "error"),
+            value=value,
+            stdout=str(result.get("stdout", "")),
+            error=str(result.get("error", "")),
+            error_type=str(result.get("error_type", "")),
+            error_message=str(result.get("error_message", "")),
+            line=result.get("line"),
         )
 
     def _answer_call(self, sock: socket.socket, message: dict[str, Any]) -> None:
@@ -279,7 +334,11 @@ class Sandbox:
             reply = {"op": "ret", "value": wire.encode(value)}
         except Exception as exc:  # the policy sees the API's exception, by name, and may catch it
             kind = type(exc).__name__
-            reply = {"op": "raise", "type": kind if kind in self.errors else "ApiError", "message": str(exc) or kind}
+            reply = {
+                "op": "raise",
+                "type": kind if kind in self.errors else "ApiError",
+                "message": str(exc) or kind,
+            }
         wire.send(sock, reply)
 
     @staticmethod

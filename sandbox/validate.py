@@ -11,17 +11,84 @@ from dataclasses import dataclass
 # pickling and file output of numpy arrays.
 FORBIDDEN_ATTRIBUTES = frozenset(
     {
-        "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code", "ag_await",
-        "tb_frame", "tb_next", "tb_lasti", "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "f_trace",
-        "co_code", "co_consts", "co_names", "mro", "format_map", "ctypes", "tofile", "dump", "dumps",
-        "ctypeslib", "f2py", "cffi", "lib", "testing", "distutils", "os", "sys", "subprocess", "builtins", "load", "save",
-        "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromfile", "memmap", "DataSource",
+        "gi_frame",
+        "gi_code",
+        "gi_yieldfrom",
+        "cr_frame",
+        "cr_code",
+        "cr_await",
+        "ag_frame",
+        "ag_code",
+        "ag_await",
+        "tb_frame",
+        "tb_next",
+        "tb_lasti",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_back",
+        "f_code",
+        "f_trace",
+        "co_code",
+        "co_consts",
+        "co_names",
+        "mro",
+        "format_map",
+        "ctypes",
+        "tofile",
+        "dump",
+        "dumps",
+        "ctypeslib",
+        "f2py",
+        "cffi",
+        "lib",
+        "testing",
+        "distutils",
+        "os",
+        "sys",
+        "subprocess",
+        "builtins",
+        "load",
+        "save",
+        "savez",
+        "savez_compressed",
+        "savetxt",
+        "loadtxt",
+        "genfromtxt",
+        "fromfile",
+        "memmap",
+        "DataSource",
     }
 )
 FORBIDDEN_NAMES = frozenset(
-    {"eval", "exec", "compile", "open", "input", "globals", "locals", "vars", "breakpoint", "help", "memoryview",
-     "getattr", "setattr", "delattr", "type", "object", "super", "exit", "quit", "dir", "classmethod",
-     "staticmethod", "property", "copyright", "credits", "license"}
+    {
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "input",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "help",
+        "memoryview",
+        "getattr",
+        "setattr",
+        "delattr",
+        "type",
+        "object",
+        "super",
+        "exit",
+        "quit",
+        "dir",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "copyright",
+        "credits",
+        "license",
+    }
 )
 
 
@@ -63,12 +130,18 @@ class _Checker(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if alias.name not in self.modules:
-                self.fail(node, f"import of {alias.name!r} is not allowed (allowed: {', '.join(sorted(self.modules))})")
+                self.fail(
+                    node,
+                    f"import of {alias.name!r} is not allowed (allowed: {', '.join(sorted(self.modules))})",
+                )
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or node.module not in self.modules:
-            self.fail(node, f"import from {node.module!r} is not allowed (allowed: {', '.join(sorted(self.modules))})")
+            self.fail(
+                node,
+                f"import from {node.module!r} is not allowed (allowed: {', '.join(sorted(self.modules))})",
+            )
         for alias in node.names:
             if alias.name == "*" or _is_dunder(alias.name) or alias.name in FORBIDDEN_ATTRIBUTES:
                 self.fail(node, f"import of {alias.name!r} from {node.module} is not allowed")
@@ -86,7 +159,9 @@ class _Checker(ast.NodeVisitor):
             self.fail(node, f"private or dunder attribute {node.attr!r} is not allowed")
         if node.attr in FORBIDDEN_ATTRIBUTES:
             self.fail(node, f"attribute {node.attr!r} is not allowed")
-        if node.attr == "format" and not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+        if node.attr == "format" and not (
+            isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        ):
             self.fail(node, "str.format is allowed only on a string literal (use an f-string)")
         if node.attr == "format" and not _format_fields_are_plain(node.value.value):
             self.fail(node, "format fields may not reach attributes or items")
@@ -95,7 +170,13 @@ class _Checker(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if _is_dunder(node.name):
             self.fail(node, f"dunder function name {node.name!r} is not allowed")
-        for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]:
+        for arg in [
+            *node.args.posonlyargs,
+            *node.args.args,
+            *node.args.kwonlyargs,
+            node.args.vararg,
+            node.args.kwarg,
+        ]:
             if arg is not None and _is_dunder(arg.arg):
                 self.fail(node, f"dunder argument {arg.arg!r} is not allowed")
         self.generic_visit(node)
@@ -138,8 +219,11 @@ class _Checker(ast.NodeVisitor):
             self.visit(child)
 
 
-def validate(code: str, modules: tuple[str, ...] | frozenset[str] = ("numpy", "shapely", "math"),
-             filename: str = "<policy>") -> ast.Module:
+def validate(
+    code: str,
+    modules: tuple[str, ...] | frozenset[str] = ("numpy", "shapely", "math"),
+    filename: str = "<policy>",
+) -> ast.Module:
     """Parse and check policy code; raise `Violation` naming the construct and line, or SyntaxError."""
     tree = ast.parse(code, filename=filename)
     allowed = frozenset(modules) | frozenset(sub for m in modules for sub in _SUBMODULES.get(m, ()))
@@ -154,7 +238,9 @@ def _bound_names(tree: ast.Module) -> frozenset[str]:
             bound.add(node.id)
         elif isinstance(node, ast.FunctionDef | ast.Lambda):
             args = node.args
-            bound.update(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a)
+            bound.update(
+                a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a
+            )
             if isinstance(node, ast.FunctionDef):
                 bound.add(node.name)
         elif isinstance(node, ast.alias):

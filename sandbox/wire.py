@@ -51,7 +51,7 @@ def decode(obj: Any) -> Any:
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, dict) and len(obj) == 1:
-        (tag, body), = obj.items()
+        ((tag, body),) = obj.items()
         if tag == "l":
             return [decode(v) for v in body]
         if tag == "t":

@@ -21,9 +21,35 @@ from sandbox.namespace import policy_builtins, preload
 
 FILENAME = "<policy>"
 PROGRAM_PRELOAD = (
-    "re", "itertools", "collections", "functools", "heapq", "bisect", "string", "math", "cmath", "statistics",
-    "fractions", "decimal", "random", "json", "typing", "hashlib", "operator", "copy", "datetime", "array",
-    "dataclasses", "enum", "textwrap", "unicodedata", "numbers", "struct", "sys", "os", "time",
+    "re",
+    "itertools",
+    "collections",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "math",
+    "cmath",
+    "statistics",
+    "fractions",
+    "decimal",
+    "random",
+    "json",
+    "typing",
+    "hashlib",
+    "operator",
+    "copy",
+    "datetime",
+    "array",
+    "dataclasses",
+    "enum",
+    "textwrap",
+    "unicodedata",
+    "numbers",
+    "struct",
+    "sys",
+    "os",
+    "time",
 )
 
 
@@ -60,8 +86,10 @@ class Bridge:
 
     def stub(self, name: str):
         def call(*args: Any, **kwargs: Any) -> Any:
-            wire.send(self.sock, {"op": "call", "name": name, "args": wire.encode(list(args)),
-                                  "kwargs": wire.encode(kwargs)})
+            wire.send(
+                self.sock,
+                {"op": "call", "name": name, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)},
+            )
             reply = wire.recv(self.sock)
             if reply.get("op") == "raise":
                 cls = self.error_classes.get(reply["type"]) or self.error_classes["ApiError"]
@@ -100,8 +128,17 @@ def run_child(request: dict[str, Any], data: socket.socket, bpf: bytes | None, b
         try:
             wire.send(data, result)
         except wire.WireError as exc:
-            wire.send(data, {**result, "status": "error", "value": None, "error": f"result cannot be returned: {exc}",
-                             "error_type": "WireError", "error_message": str(exc)})
+            wire.send(
+                data,
+                {
+                    **result,
+                    "status": "error",
+                    "value": None,
+                    "error": f"result cannot be returned: {exc}",
+                    "error_type": "WireError",
+                    "error_message": str(exc),
+                },
+            )
         status = 0
     except BaseException:
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
@@ -135,8 +172,13 @@ def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) ->
         line = exc.lineno if isinstance(exc, SyntaxError) else _policy_line(exc.__traceback__)
         message = str(exc)
         where = f" (line {line})" if line else ""
-        result.update(status=_classify(exc), error=f"{type(exc).__name__}: {message}{where}",
-                      error_type=type(exc).__name__, error_message=message, line=line)
+        result.update(
+            status=_classify(exc),
+            error=f"{type(exc).__name__}: {message}{where}",
+            error_type=type(exc).__name__,
+            error_message=message,
+            line=line,
+        )
     finally:
         sys.stdout = old_stdout
     result["seconds"] = time.perf_counter() - started
@@ -146,7 +188,10 @@ def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) ->
 
 def _printer(out: BoundedOutput):
     def sandbox_print(*args: Any, sep: str | None = " ", end: str | None = "\n", **_ignored: Any) -> None:
-        out.write((" " if sep is None else str(sep)).join(str(a) for a in args) + ("\n" if end is None else str(end)))
+        out.write(
+            (" " if sep is None else str(sep)).join(str(a) for a in args)
+            + ("\n" if end is None else str(end))
+        )
 
     return sandbox_print
 

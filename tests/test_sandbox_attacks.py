@@ -116,7 +116,10 @@ def test_os_layer_blocks_files_network_processes_in_program_profile(program_sb, 
 
 
 def test_environment_is_empty(program_sb):
-    out = program_sb.run("import os\nret_val = sorted(k for k in os.environ if not k.startswith(('CAP_', 'OPENBLAS', 'OMP', 'MKL', 'PYTHONHASHSEED', 'LC_CTYPE')))", return_name="ret_val")
+    out = program_sb.run(
+        "import os\nret_val = sorted(k for k in os.environ if not k.startswith(('CAP_', 'OPENBLAS', 'OMP', 'MKL', 'PYTHONHASHSEED', 'LC_CTYPE')))",
+        return_name="ret_val",
+    )
     assert out.status == "ok" and out.value == [], out
 
 
@@ -126,7 +129,10 @@ RESOURCE_BOMBS = {
     "deep_recursion": ("def f(n):\n    return f(n + 1)\nf(0)", "resource"),
     "output_flood": ("while True:\n    print('x' * 1000)", "resource"),
     "cpu_loop": ("while True:\n    pass", "timeout"),
-    "swallowing_loop": ("while True:\n    try:\n        pass\n    except BaseException:\n        pass", "timeout"),
+    "swallowing_loop": (
+        "while True:\n    try:\n        pass\n    except BaseException:\n        pass",
+        "timeout",
+    ),
 }
 
 

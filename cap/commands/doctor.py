@@ -26,8 +26,12 @@ def run(args: argparse.Namespace) -> int:
         report["sandbox"] = {"layers": layers, "works": probe.status == "ok" and probe.value == 3.0}
     except SandboxUnavailable as exc:
         report["sandbox"] = {"layers": {}, "works": False, "problem": str(exc)}
-    report["isolated"] = bool(report["sandbox"]["layers"].get("landlock") or report["sandbox"]["layers"].get("seccomp"))
-    report["optional"] = {m: importlib.util.find_spec(m) is not None for m in ("pybullet", "RestrictedPython", "smolagents")}
+    report["isolated"] = bool(
+        report["sandbox"]["layers"].get("landlock") or report["sandbox"]["layers"].get("seccomp")
+    )
+    report["optional"] = {
+        m: importlib.util.find_spec(m) is not None for m in ("pybullet", "RestrictedPython", "smolagents")
+    }
     if args.json:
         print(json.dumps(report))
     else:

@@ -60,7 +60,9 @@ def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     """(line number, text) for every non-blank line; a missing or unreadable file is a CapError."""
     name = os.fspath(path)
     try:
-        handle = gzip.open(name, "rt", encoding="utf-8") if name.endswith(".gz") else open(name, encoding="utf-8")
+        handle = (
+            gzip.open(name, "rt", encoding="utf-8") if name.endswith(".gz") else open(name, encoding="utf-8")
+        )  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise CapError(f"cannot read {name}: {exc.strerror or exc}") from None
     number = 0
@@ -92,11 +94,17 @@ def read_problems(path: str | os.PathLike[str] | None = None) -> dict[str, Probl
         record = _record(name, number, text)
         for field in PROBLEM_FIELDS:
             if not isinstance(record.get(field), str):
-                what = "is missing" if field not in record else f"must be a string, got {type(record[field]).__name__}"
+                what = (
+                    "is missing"
+                    if field not in record
+                    else f"must be a string, got {type(record[field]).__name__}"
+                )
                 raise CapError(f"{name}:{number}: problem field {field!r} {what}")
         task_id = record["task_id"]
         if task_id in problems:
-            raise CapError(f"{name}:{number}: task id {task_id!r} already defined on line {first_seen[task_id]}")
+            raise CapError(
+                f"{name}:{number}: task id {task_id!r} already defined on line {first_seen[task_id]}"
+            )
         first_seen[task_id] = number
         problems[task_id] = Problem(*(record[f] for f in PROBLEM_FIELDS))
     if not problems:

@@ -1,0 +1,368 @@
+"""The embedded default robot: a Franka Panda over a tabletop of 4 cm blocks and bowls, in PyBullet.
+
+Grasping is a documented suction model: when the gripper closes with its fingertips within 1.5 cm above an
+object's top, the object is held rigidly to the hand (an ideal vacuum cup); opening lets it go, and it falls and
+settles under physics. The arm is kinematic: it follows IK along 1 cm
+waypoints exactly (motors hold each pose), while blocks and bowls are fully dynamic; the simulation steps only
+while something moves, and releases end by settle detection (every object at rest), not a fixed step count. Implements the `Robot` and `Perception` protocols.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pybullet as pb
+import pybullet_data
+
+from robot_api.protocols import SafetyError
+from robot_api.scene import (
+    BLOCK_SIZE,
+    BOUNDS,
+    BOWL_HEIGHT,
+    BOWL_RADIUS,
+    COLORS,
+    ROBOT_BASE,
+    color_of,
+    kind_of,
+)
+
+ARM_JOINTS = tuple(range(7))
+FINGER_JOINTS = (9, 10)
+EE_LINK = 11  # panda_grasptarget, between the fingertips
+REST = (0.0, -0.3, 0.0, -2.2, 0.0, 2.0, 0.785)
+LOWER = (-2.9, -1.76, -2.9, -3.07, -2.9, -0.02, -2.9)
+UPPER = (2.9, 1.76, 2.9, -0.07, 2.9, 3.75, 2.9)
+RANGES = [u - lo for u, lo in zip(UPPER, LOWER, strict=True)]
+YAWS = (-math.pi / 2, 0.0, math.pi / 2, math.pi, -math.pi / 4, math.pi / 4)
+SAFE_Z = 0.2
+MIN_Z = 0.005  # fingertips may not go lower: that is the table
+
+
+class PyBulletTabletop:
+    """One simulated tabletop. `gui=True` opens a window (needs a display); DIRECT otherwise."""
+
+    def __init__(self, gui: bool = False, time_step: float = 1 / 240):
+        self.client = pb.connect(pb.GUI if gui else pb.DIRECT)
+        self.time_step = time_step
+        self.objects: dict[str, int] = {}
+        self.steps = 0
+        self._held: tuple[str, int] | None = None
+        self._yaw = YAWS[0]
+        self.frame_hook: Callable[[], None] | None = None  # called every few steps while moving (GIF capture)
+        self.reset([])
+
+    # -- scene -------------------------------------------------------------------------------------
+    def reset(self, objects: Sequence[tuple[str, Sequence[float]]]) -> None:
+        """Rebuild the scene with `objects` as (name, (x, y)) pairs; names '<color> block' or '<color> bowl'."""
+        c = self.client
+        pb.resetSimulation(physicsClientId=c)
+        pb.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=c)
+        pb.setGravity(0, 0, -9.8, physicsClientId=c)
+        pb.setTimeStep(self.time_step, physicsClientId=c)
+        pb.setPhysicsEngineParameter(numSolverIterations=50, physicsClientId=c)
+        self.plane = pb.loadURDF("plane.urdf", (0, 0, -0.001), physicsClientId=c)
+        self.robot = pb.loadURDF(
+            "franka_panda/panda.urdf",
+            ROBOT_BASE,
+            pb.getQuaternionFromEuler((0, 0, -math.pi / 2)),
+            useFixedBase=True,
+            physicsClientId=c,
+        )
+        for j, q in zip(ARM_JOINTS, REST, strict=True):
+            pb.resetJointState(self.robot, j, q, physicsClientId=c)
+        for j in FINGER_JOINTS:
+            pb.resetJointState(self.robot, j, 0.0, physicsClientId=c)
+        self._hold_arm(REST)
+        self.objects = {}
+        self._held = None
+        for name, xy in objects:
+            self.objects[name] = self._add_object(name, xy)
+        self.settle()
+
+    def _add_object(self, name: str, xy: Sequence[float]) -> int:
+        kind, color = kind_of(name), color_of(name)
+        if color not in COLORS or kind not in ("block", "bowl"):
+            raise ValueError(
+                f"unknown object {name!r}: use '<color> block' or '<color> bowl' with colors {list(COLORS)}"
+            )
+        rgba = (*COLORS[color], 1.0)
+        c = self.client
+        if kind == "block":
+            h = BLOCK_SIZE / 2
+            col = pb.createCollisionShape(pb.GEOM_BOX, halfExtents=(h, h, h), physicsClientId=c)
+            vis = pb.createVisualShape(pb.GEOM_BOX, halfExtents=(h, h, h), rgbaColor=rgba, physicsClientId=c)
+            body = pb.createMultiBody(0.05, col, vis, (xy[0], xy[1], h), physicsClientId=c)
+            pb.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=c)
+            return body
+        # A bowl: a floor and a ring of wall segments, one compound rigid body.
+        n, wall = 12, 0.006
+        shapes, positions, extents, orients = [pb.GEOM_CYLINDER], [(0, 0, 0.003)], [None], [(0, 0, 0, 1)]
+        seg = 2 * BOWL_RADIUS * math.tan(math.pi / n) + 0.002
+        for i in range(n):
+            a = 2 * math.pi * i / n
+            shapes.append(pb.GEOM_BOX)
+            positions.append((BOWL_RADIUS * math.cos(a), BOWL_RADIUS * math.sin(a), BOWL_HEIGHT / 2))
+            extents.append((wall / 2, seg / 2, BOWL_HEIGHT / 2))
+            orients.append(pb.getQuaternionFromEuler((0, 0, a)))
+        kwargs = dict(
+            shapeTypes=shapes,
+            halfExtents=[e or (0, 0, 0) for e in extents],
+            radii=[BOWL_RADIUS + wall / 2] + [0] * n,
+            lengths=[0.006] + [0] * n,
+            collisionFramePositions=positions,
+            collisionFrameOrientations=orients,
+            physicsClientId=c,
+        )
+        col = pb.createCollisionShapeArray(**kwargs)
+        vis = pb.createVisualShapeArray(
+            shapeTypes=shapes,
+            halfExtents=kwargs["halfExtents"],
+            radii=kwargs["radii"],
+            lengths=kwargs["lengths"],
+            visualFramePositions=positions,
+            visualFrameOrientations=orients,
+            rgbaColors=[rgba] * (n + 1),
+            physicsClientId=c,
+        )
+        body = pb.createMultiBody(0.3, col, vis, (xy[0], xy[1], 0.0), physicsClientId=c)
+        pb.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=c)
+        return body
+
+    def close(self) -> None:
+        if self.client is not None:
+            pb.disconnect(self.client)
+            self.client = None
+
+    # -- perception --------------------------------------------------------------------------------
+    def object_names(self) -> list[str]:
+        return list(self.objects)
+
+    def _body(self, name: str) -> int:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise KeyError(f"no object named {name!r}; objects are {self.object_names()}") from None
+
+    def object_position(self, name: str) -> np.ndarray:
+        lo, hi = pb.getAABB(self._body(name), physicsClientId=self.client)
+        pos, _ = pb.getBasePositionAndOrientation(self._body(name), physicsClientId=self.client)
+        return np.array([pos[0], pos[1], (lo[2] + hi[2]) / 2])
+
+    def object_bbox(self, name: str) -> np.ndarray:
+        lo, hi = pb.getAABB(self._body(name), physicsClientId=self.client)
+        return np.array([*lo, *hi])
+
+    def object_color(self, name: str) -> tuple[float, float, float]:
+        self._body(name)
+        return COLORS[color_of(name)]
+
+    def object_visible(self, name: str) -> bool:
+        return name in self.objects
+
+    # -- robot -------------------------------------------------------------------------------------
+    def ee_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        state = pb.getLinkState(
+            self.robot, EE_LINK, computeForwardKinematics=True, physicsClientId=self.client
+        )
+        return np.array(state[4]), np.array(state[5])
+
+    def joint_state(self) -> np.ndarray:
+        return np.array(
+            [s[0] for s in pb.getJointStates(self.robot, ARM_JOINTS, physicsClientId=self.client)]
+        )
+
+    def holding(self) -> str | None:
+        return self._held[0] if self._held else None
+
+    def _ik(self, target: Sequence[float]) -> tuple[np.ndarray, float]:
+        """Joint angles reaching `target` pointing down, and the hand yaw used, or SafetyError.
+
+        A suction cup does not care about yaw, so IK tries the current yaw first, then others, from the current
+        pose and from the rest pose. The arm is left where it was.
+        """
+        c = self.client
+        saved = self.joint_state()
+        yaws = [self._yaw] + [y for y in YAWS if y != self._yaw]
+        err = float("inf")
+        try:
+            for seed in (saved, REST):
+                for yaw in yaws:
+                    for j, v in zip(ARM_JOINTS, seed, strict=True):
+                        pb.resetJointState(self.robot, j, v, physicsClientId=c)
+                    for _ in range(15):
+                        q = self._ik_once(target, yaw, 60, 1e-5)
+                        for j, v in zip(ARM_JOINTS, q, strict=True):
+                            pb.resetJointState(self.robot, j, v, physicsClientId=c)
+                        err = float(np.linalg.norm(self.ee_pose()[0] - np.asarray(target)))
+                        if err < 2e-3:
+                            return q, yaw
+            raise SafetyError(
+                f"position {np.round(target, 3).tolist()} is unreachable (IK error {err * 100:.1f} cm)"
+            )
+        finally:
+            for j, v in zip(ARM_JOINTS, saved, strict=True):
+                pb.resetJointState(self.robot, j, v, physicsClientId=c)
+
+    def _ik_once(self, target: Sequence[float], yaw: float, iterations: int, threshold: float) -> np.ndarray:
+        return np.array(
+            pb.calculateInverseKinematics(
+                self.robot,
+                EE_LINK,
+                list(target),
+                pb.getQuaternionFromEuler((math.pi, 0.0, yaw)),
+                lowerLimits=LOWER,
+                upperLimits=UPPER,
+                jointRanges=RANGES,
+                restPoses=REST,
+                maxNumIterations=iterations,
+                residualThreshold=threshold,
+                physicsClientId=self.client,
+            )[:7]
+        )
+
+    def check_safe(self, position: Sequence[float]) -> None:
+        x, y, z = (float(v) for v in position)
+        (x0, x1), (y0, y1) = BOUNDS[0], BOUNDS[1]
+        slack = 0.02
+        if not (x0 - slack <= x <= x1 + slack and y0 - slack <= y <= y1 + slack):
+            raise SafetyError(
+                f"position ({x:.3f}, {y:.3f}) is outside the workspace x in [{x0}, {x1}], y in [{y0}, {y1}]"
+            )
+        if z < MIN_Z:
+            raise SafetyError(f"height {z:.3f} m would drive the gripper into the table")
+        if z > 0.5:
+            raise SafetyError(f"height {z:.3f} m is above the workspace")
+
+    def move_to(self, position: Sequence[float], speed: float = 1.0, stop_on_contact: bool = False) -> bool:
+        """Move in a straight line; with `stop_on_contact`, stop early when the held object (or the hand)
+        touches something and return True."""
+        target = np.asarray(position, dtype=float)
+        self.check_safe(target)
+        start = self.ee_pose()[0]
+        q_goal, self._yaw = self._ik(target)  # refuse unreachable goals before moving at all
+        distance = float(np.linalg.norm(target - start))
+        n = max(1, int(distance / (0.01 * max(speed, 0.1))))
+        for i in range(1, n + 1):
+            waypoint = start + (target - start) * i / n
+            self._set_arm(self._ik_once(waypoint, self._yaw, 40, 1e-4))
+            for _ in range(2):
+                self._step()
+            if stop_on_contact and self._in_contact():
+                return True
+        self._set_arm(q_goal)
+        self._step()
+        return False
+
+    def _set_arm(self, q: Sequence[float]) -> None:
+        """The arm is kinematic: it goes exactly where IK says; objects (held or pushed) follow by physics."""
+        for j, v in zip(ARM_JOINTS, q, strict=True):
+            pb.resetJointState(self.robot, j, v, physicsClientId=self.client)
+        self._hold_arm(q)
+        if self._held:  # an ideal suction cup: the held object moves rigidly with the hand
+            _, body, (rel_pos, rel_orn) = self._held
+            ee_pos, ee_orn = self.ee_pose()
+            pos, orn = pb.multiplyTransforms(ee_pos.tolist(), ee_orn.tolist(), rel_pos, rel_orn)
+            pb.resetBasePositionAndOrientation(body, pos, orn, physicsClientId=self.client)
+            pb.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0), physicsClientId=self.client)
+
+    def _in_contact(self) -> bool:
+        c = self.client
+        if self._held:
+            body = self._held[1]
+            return any(
+                p[2] not in (self.robot, body) for p in pb.getContactPoints(bodyA=body, physicsClientId=c)
+            )
+        return bool(
+            pb.getContactPoints(bodyA=self.robot, linkIndexA=FINGER_JOINTS[0], physicsClientId=c)
+        ) or bool(pb.getContactPoints(bodyA=self.robot, linkIndexA=FINGER_JOINTS[1], physicsClientId=c))
+
+    def _hold_arm(self, q: Sequence[float]) -> None:
+        pb.setJointMotorControlArray(
+            self.robot,
+            ARM_JOINTS,
+            pb.POSITION_CONTROL,
+            targetPositions=list(q),
+            forces=[240.0] * 7,
+            physicsClientId=self.client,
+        )
+        pb.setJointMotorControlArray(
+            self.robot,
+            FINGER_JOINTS,
+            pb.POSITION_CONTROL,
+            targetPositions=[0.0, 0.0],
+            forces=[20.0, 20.0],
+            physicsClientId=self.client,
+        )
+
+    def _step(self) -> None:
+        pb.stepSimulation(physicsClientId=self.client)
+        self.steps += 1
+        if self.frame_hook is not None and self.steps % 24 == 0:
+            self.frame_hook()
+
+    def surface_height(self, xy: Sequence[float], half_width: float = BLOCK_SIZE / 2) -> float:
+        """Height of the highest surface under a footprint centred at `xy` (the table is 0), ignoring what is held."""
+        held = self._held[1] if self._held else None
+        top = 0.0
+        for body in self.objects.values():
+            if body == held:
+                continue
+            lo, hi = pb.getAABB(body, physicsClientId=self.client)
+            if (
+                lo[0] < xy[0] + half_width
+                and hi[0] > xy[0] - half_width
+                and lo[1] < xy[1] + half_width
+                and hi[1] > xy[1] - half_width
+            ):
+                top = max(top, hi[2])
+        return top
+
+    def held_extent_below(self) -> float:
+        """How far the held object reaches below the fingertips (0 when nothing is held)."""
+        if not self._held:
+            return 0.0
+        lo, _ = pb.getAABB(self._held[1], physicsClientId=self.client)
+        return float(self.ee_pose()[0][2] - lo[2])
+
+    def gripper_close(self) -> bool:
+        """Suction: attach the object whose top is within 1.5 cm below the fingertips and under the hand."""
+        if self._held:
+            return True
+        tip = self.ee_pose()[0]
+        best = None
+        for name, body in self.objects.items():
+            lo, hi = pb.getAABB(body, physicsClientId=self.client)
+            inside = lo[0] - 0.01 <= tip[0] <= hi[0] + 0.01 and lo[1] - 0.01 <= tip[1] <= hi[1] + 0.01
+            gap = tip[2] - hi[2]
+            if inside and -0.01 <= gap <= 0.015 and (best is None or hi[2] > best[2]):
+                best = (name, body, hi[2])
+        if best is None:
+            return False
+        name, body, _ = best
+        ee_pos, ee_orn = self.ee_pose()
+        obj_pos, obj_orn = pb.getBasePositionAndOrientation(body, physicsClientId=self.client)
+        inv_pos, inv_orn = pb.invertTransform(ee_pos.tolist(), ee_orn.tolist())
+        rel = pb.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
+        self._held = (name, body, rel)  # type: ignore[assignment]
+        return True
+
+    def gripper_open(self) -> None:
+        if self._held:
+            pb.resetBaseVelocity(self._held[1], (0, 0, 0), (0, 0, 0), physicsClientId=self.client)
+            self._held = None
+        self.settle()
+
+    def settle(self, max_seconds: float = 2.0) -> None:
+        """Step until every object is at rest (or the time bound passes)."""
+        for i in range(int(max_seconds / self.time_step)):
+            self._step()
+            if i % 10 == 0 and all(
+                np.linalg.norm(pb.getBaseVelocity(b, physicsClientId=self.client)[0]) < 2e-3
+                for b in self.objects.values()
+            ):
+                break
+
+    def stop(self) -> None:
+        self._hold_arm(self.joint_state())

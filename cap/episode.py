@@ -1,0 +1,40 @@
+"""One run of a policy, as every command reports it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Episode:
+    task: str | None
+    seed: int | None
+    command: str
+    status: str
+    task_success: bool | None
+    reason: str = ""
+    error: str = ""
+    stdout: str = ""
+    said: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    code: str = ""
+    functions: list[str] = field(default_factory=list)
+    llm_calls: int = 0
+
+    def pinned(self) -> dict[str, Any]:
+        """The JSON object `cap exec`/`cap run --json` print (ARCHITECTURE.md)."""
+        return {
+            "status": self.status,
+            "task": self.task,
+            "seed": self.seed,
+            "task_success": self.task_success,
+            "error": self.error,
+            "stdout": self.stdout,
+            "functions": self.functions,
+            "llm_calls": self.llm_calls,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,4 @@
+# Hand-written reference program (not model output) for the blocks-in-bowl family.
+for name in get_obj_names():
+    if name.endswith("block"):
+        put_first_on_second(name, task["bowl"])

@@ -1,0 +1,106 @@
+"""The PyBullet tabletop and the tabletop API, on the real simulator."""
+
+import numpy as np
+import pytest
+
+from robot_api.protocols import Perception, Robot, SafetyError
+from robot_api.pybullet_sim import PyBulletTabletop
+from robot_api.scene import PLACES
+from robot_api.tabletop import TabletopAPI
+from robot_api.tasks import TASKS, get_task
+
+pytestmark = pytest.mark.xdist_group("sim")
+
+
+@pytest.fixture(scope="module")
+def sim():
+    s = PyBulletTabletop()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def api(sim):
+    sim.reset([("red block", (0.1, -0.4)), ("blue block", (-0.1, -0.6)), ("green bowl", (0.15, -0.65))])
+    return TabletopAPI(sim, sim)
+
+
+def test_sim_implements_the_protocols(sim):
+    assert isinstance(sim, Robot) and isinstance(sim, Perception)
+
+
+@pytest.mark.parametrize("name", list(TASKS)[:6])
+def test_scene_generation_is_deterministic_and_overlap_free(name):
+    a, b = get_task(name).instance(7), get_task(name).instance(7)
+    assert a.objects == b.objects and a.command == b.command
+    assert get_task(name).instance(8).objects != a.objects
+    pts = np.array([p for _, p in a.objects])
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + np.eye(len(pts))
+    assert d.min() > 0.08
+
+
+def test_objects_rest_where_generated(sim):
+    inst = get_task("blocks-in-matching-bowls").instance(3)
+    sim.reset(inst.objects)
+    for name, xy in inst.objects:
+        assert np.linalg.norm(sim.object_position(name)[:2] - np.array(xy)) < 0.005, name
+
+
+def test_put_first_on_second_stacks_precisely(api, sim):
+    api.put_first_on_second("red block", "blue block")
+    red, blue = sim.object_position("red block"), sim.object_position("blue block")
+    assert np.linalg.norm(red[:2] - blue[:2]) < 0.01
+    assert red[2] == pytest.approx(blue[2] + 0.04, abs=0.005)
+    api.put_first_on_second("red block", "green bowl")
+    assert np.linalg.norm(sim.object_position("red block")[:2] - sim.object_position("green bowl")[:2]) < 0.03
+
+
+def test_places_positions_and_names(api):
+    assert np.allclose(api.get_obj_pos("top left corner"), PLACES["top left corner"])
+    api.put_first_on_second("blue block", "bottom right corner")
+    assert np.linalg.norm(api.get_obj_pos("blue block") - PLACES["bottom right corner"]) < 0.01
+    assert api.get_corner_name(api.get_obj_pos("blue block")) == "bottom right corner"
+    assert api.get_side_name([0.0, -0.21]) == "top side"
+    assert np.allclose(api.denormalize_xy([0, 0]), [-0.3, -0.8]) and np.allclose(
+        api.denormalize_xy([1, 1]), [0.3, -0.2]
+    )
+
+
+def test_unknown_name_lists_what_exists(api):
+    with pytest.raises(ValueError) as exc:
+        api.get_obj_pos("purple block")
+    assert "red block" in str(exc.value) and "top left corner" in str(exc.value)
+    assert api.is_obj_visible("purple block") is False
+
+
+@pytest.mark.parametrize(
+    "target",
+    [[0.6, -0.5], [0.0, -1.2], [0.0, 0.3]],
+    ids=["outside-x", "outside-y", "behind-robot"],
+)
+def test_unsafe_targets_raise_before_moving(api, sim, target):
+    before_q, before_red = sim.joint_state(), sim.object_position("red block")
+    with pytest.raises(SafetyError):
+        api.put_first_on_second("red block", target)
+    assert np.allclose(sim.joint_state(), before_q) and np.allclose(
+        sim.object_position("red block"), before_red
+    )
+
+
+def test_moving_into_the_table_is_refused(sim):
+    with pytest.raises(SafetyError, match="table"):
+        sim.move_to((0.0, -0.5, -0.01))
+
+
+def test_goto_and_follow_traj(api):
+    api.goto_pos([0.1, -0.5, 0.15])
+    assert np.allclose(api.get_robot_pos(), [0.1, -0.5], atol=0.005)
+    api.follow_traj([[0.0, -0.4], [-0.1, -0.45]])
+    assert np.allclose(api.get_robot_pos(), [-0.1, -0.45], atol=0.005)
+
+
+def test_describe_comes_from_the_real_api():
+    names = [d["name"] for d in TabletopAPI.describe()]
+    assert names == list(TabletopAPI.NAMES)
+    sigs = {d["name"]: d["signature"] for d in TabletopAPI.describe()}
+    assert sigs["put_first_on_second"] == "put_first_on_second(arg1, arg2)"

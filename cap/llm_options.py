@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmp import LLMClient
 
 
 def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> None:
@@ -31,29 +36,39 @@ def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> N
     )
 
 
-def build_client(args: argparse.Namespace):
-    """An `LLMClient` from the shared flags: replay, or an OpenAI-compatible endpoint with cache and transcript."""
-    import os
+def build_client(args: argparse.Namespace) -> LLMClient:
+    """An `LLMClient` from the shared flags: replay, or an OpenAI-compatible endpoint, with cache and transcript.
 
+    Every way this can fail on user input (no model, no key, unreadable transcript) is a `CapError` with a
+    hint, so the CLI prints a message instead of a traceback.
+    """
     from cap.errors import CapError
     from lmp import LLMClient, LLMError, ResponseCache, TranscriptWriter
-    from lmp.backends.openai_backend import OpenAIBackend
     from lmp.backends.replay import ReplayBackend
 
     try:
         if getattr(args, "replay", None):
             backend = ReplayBackend(args.replay)
         else:
-            model = args.model or os.environ.get("CAP_MODEL")
-            if not model:
+            if not (args.model or os.environ.get("CAP_MODEL")):
                 raise CapError(
                     "no model given",
                     hint="pass --model NAME (and --base-url URL for a local server), set CAP_MODEL, "
                     "or answer from a recorded transcript with --replay FILE",
                 )
-            backend = OpenAIBackend(model=model, base_url=args.base_url, api=args.api)
+            from lmp.backends.openai_backend import OpenAIBackend  # imports the SDK only when needed
+
+            backend = OpenAIBackend(model=args.model, base_url=args.base_url, api=args.api)
     except LLMError as exc:
         raise CapError(str(exc)) from None
     cache = None if args.no_cache else ResponseCache(args.cache_path)
-    transcript = TranscriptWriter(args.transcript) if args.transcript else None
+    transcript = None
+    if args.transcript:
+        try:
+            transcript = TranscriptWriter(args.transcript)
+        except OSError as exc:
+            raise CapError(
+                f"cannot write transcript {args.transcript}: {exc.strerror or exc}",
+                hint="pass a writable file path to --transcript",
+            ) from None
     return LLMClient(backend, cache=cache, transcript=transcript)

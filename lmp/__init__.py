@@ -3,9 +3,9 @@
 Knows nothing of robots or sandboxes: executors and API descriptions are injected.
 """
 
-from lmp.cache import ResponseCache
+from lmp.cache import ResponseCache, default_cache_path
 from lmp.client import LLMClient
-from lmp.retry import RetryPolicy
+from lmp.retry import RetryPolicy, TransientLLMError
 from lmp.transcript import TranscriptWriter, read_transcript
 from lmp.types import Backend, Completion, LLMError, Request
 
@@ -18,5 +18,7 @@ __all__ = [
     "ResponseCache",
     "RetryPolicy",
     "TranscriptWriter",
+    "TransientLLMError",
+    "default_cache_path",
     "read_transcript",
 ]

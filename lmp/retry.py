@@ -47,11 +47,11 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
 
-        A server's `retry-after` wins over our backoff (it knows its own rate limit), capped at `max_delay_s`;
-        otherwise exponential backoff with jitter in [50%, 100%] so parallel workers do not retry in lockstep.
+        A server's `retry-after` wins over our backoff and is not shortened (it knows its own rate limit; asking
+        sooner only earns another 429); the total bound decides whether waiting that long is worth it. Otherwise exponential backoff with jitter in [50%, 100%] so parallel workers do not retry in lockstep.
         """
         if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.max_delay_s)
+            return retry_after
         backoff = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return backoff * (0.5 + random.random() / 2)
 

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -184,10 +183,123 @@ def test_parallel_requests_really_overlap(openai_server):
         return "ok"
 
     openai_server.responder = responder
-    client = chat_client(openai_server)
-    start = time.monotonic()
+    # No retries: a broken barrier must fail the test, not be retried into a pass.
+    client = LLMClient(OpenAIBackend("m", base_url=openai_server.base_url), retry=RetryPolicy(max_attempts=1))
     with ThreadPoolExecutor(2) as pool:
         out = list(
             pool.map(lambda q: client.complete(Request(lmp="x", query=q, prompt=q))[0].text, ["a", "b"])
         )
-    assert out == ["ok", "ok"] and time.monotonic() - start < 5
+    assert out == ["ok", "ok"]
+
+
+def test_retry_after_is_honoured_and_total_time_is_bounded(openai_server):
+    waits: list[float] = []
+    openai_server.queue_error(429, retry_after="2")
+    openai_server.queue_error(503, retry_after=1.5)
+    policy = RetryPolicy(max_attempts=5, max_total_s=60, base_delay_s=0.01, max_delay_s=30)
+    client = LLMClient(OpenAIBackend("m", base_url=openai_server.base_url), retry=policy, sleep=waits.append)
+    assert client.complete(Request(lmp="x", query="q", prompt="hi"))[0].text == "echo: hi"
+    assert waits == [2.0, 1.5]
+
+    # A retry-after that would end past the total bound: give up at once instead of sleeping into it.
+    openai_server.queue_error(429, retry_after="100", times=3)
+    waits.clear()
+    with pytest.raises(LLMError) as exc:
+        client.complete(Request(lmp="x", query="q2", prompt="hi"))
+    assert "1 attempts" in str(exc.value) and "total-time bound" in str(exc.value) and "429" in str(exc.value)
+    assert waits == []
+
+
+@pytest.mark.parametrize("status", [408, 409, 502])
+def test_other_transient_statuses_are_retried(openai_server, status):
+    openai_server.queue_error(status)
+    assert chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi"))[0].text == "echo: hi"
+    assert len(openai_server.requests) == 2
+
+
+def test_connection_errors_are_retried_then_named(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    waits: list[float] = []
+    client = LLMClient(OpenAIBackend("m", base_url=url), retry=FAST_RETRY, sleep=waits.append)
+    with pytest.raises(LLMError) as exc:
+        client.complete(Request(lmp="x", query="q", prompt="hi"))
+    assert f"127.0.0.1:{port}" in str(exc.value) and "4 attempts" in str(exc.value)
+    assert len(waits) == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json at all", b'{"choices": null}', b"[1, 2]", b'{"id": "x"}', b'{"choices": ["a"]}'],
+)
+@pytest.mark.parametrize("api", ["chat", "completions"])
+def test_malformed_answers_are_clear_errors(openai_server, body, api):
+    openai_server.queue_raw(body)
+    client = LLMClient(OpenAIBackend("m", base_url=openai_server.base_url, api=api), retry=FAST_RETRY)
+    with pytest.raises(LLMError) as exc:
+        client.complete(Request(lmp="x", query="q", prompt="hi"))
+    assert openai_server.base_url in str(exc.value)
+    assert len(openai_server.requests) == 1  # a malformed answer is not retried into a different one
+
+
+def test_empty_and_null_content_come_back_as_empty_text(openai_server):
+    openai_server.queue_raw(
+        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": null}}], "model": "m"}'
+    )
+    assert chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi"))[0].text == ""
+    openai_server.responder = lambda body: ""
+    assert chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi"))[0].text == ""
+
+
+def test_choices_are_returned_in_index_order(openai_server):
+    openai_server.queue_raw(
+        json.dumps(
+            {
+                "model": "m",
+                "choices": [
+                    {"index": 1, "message": {"content": "second"}},
+                    {"index": 0, "message": {"content": "first"}},
+                ],
+            }
+        )
+    )
+    answers = chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="hi", n=2))
+    assert [a.text for a in answers] == ["first", "second"]
+
+
+def test_too_few_choices_is_an_error(openai_server):
+    openai_server.responder = lambda body: ["only one"]
+    with pytest.raises(LLMError, match="1 choices for n=3"):
+        chat_client(openai_server).complete(Request(lmp="x", query="q", prompt="p", n=3, temperature=1))
+
+
+def test_local_server_needs_no_key_and_env_supplies_url_and_model(openai_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("CAP_MODEL", "env-model")
+    client = LLMClient(OpenAIBackend())
+    assert client.complete(Request(lmp="x", query="q", prompt="hi"))[0].text == "echo: hi"
+    assert openai_server.requests[-1]["model"] == "env-model"
+    assert openai_server.headers[-1]["authorization"] == "Bearer not-needed"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    LLMClient(OpenAIBackend()).complete(Request(lmp="x", query="q", prompt="hi"))
+    assert openai_server.headers[-1]["authorization"] == "Bearer sk-test"
+
+
+def test_hosted_endpoint_without_key_is_a_clear_error():
+    with pytest.raises(LLMError, match="OPENAI_API_KEY"):
+        OpenAIBackend("gpt-x")
+
+
+def test_messages_are_sent_as_given_and_calls_are_counted(openai_server, tmp_path):
+    messages = ({"role": "system", "content": "write python"}, {"role": "user", "content": "# stack"})
+    client = chat_client(openai_server, cache=ResponseCache(tmp_path / "c.sqlite"))
+    req = Request(lmp="x", query="q", messages=messages, n=2, temperature=0.5)
+    client.complete(req)
+    client.complete(req)
+    assert openai_server.requests[0]["messages"] == list(messages)
+    assert len(openai_server.requests) == 1
+    assert (client.calls, client.cached_calls) == (4, 2)

@@ -4,7 +4,7 @@
 - rlimits: address space, CPU seconds, open files, file size, core dumps;
 - landlock: the worker may read only the Python installation and write nowhere; signals and abstract sockets
   outside the worker are out of reach (via `sandlock.confine`);
-- seccomp: no sockets, no exec, no new processes, no ptrace, no namespaces (filter built with libseccomp once,
+- seccomp: no sockets, no exec, no new processes, no ptrace, no signals to others, no namespaces (filter built with libseccomp once,
   exported as BPF and loaded by every child with one prctl, so a run pays microseconds, not milliseconds).
 """
 
@@ -65,6 +65,14 @@ DENIED_SYSCALLS = (
     "pidfd_open",
     "pidfd_getfd",
     "process_madvise",
+    # Signals: the child may not signal its warm parent (or anything else); Landlock's signal scope, where
+    # present, only separates the worker from the host, and the child shares the worker's domain.
+    "kill",
+    "tkill",
+    "tgkill",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "pidfd_send_signal",
 )
 CLONE_THREAD = 0x00010000
 PR_SET_NO_NEW_PRIVS = 38
@@ -75,8 +83,9 @@ SECCOMP_MODE_FILTER = 2
 def readable_paths() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    # An editable install imports the project from its source tree; the sandbox package lives there.
-    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # An editable install imports the sandbox package from the source tree: that package, not the tree (which
+    # may hold transcripts, caches and keys).
+    paths.add(os.path.dirname(os.path.abspath(__file__)))
     # Never the root or a home directory: a path here opens everything below it for reading.
     too_wide = {"/", os.path.expanduser("~"), "/root", "/home", "/etc", "/tmp"}
     return sorted(p for p in paths if os.path.exists(p) and os.path.abspath(p) not in too_wide)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sandbox import wire
+from sandbox import api_errors, wire
 from sandbox.outcome import Outcome
 from sandbox.validate import Violation, validate
 
@@ -59,8 +59,9 @@ class _Worker:
         worker_ctl.close()
         worker_data.close()
         self.ctl, self.data = host_ctl, host_data
+        self.ctl_reader = wire.FrameReader(host_ctl)
         try:
-            ready = wire.recv(self.ctl)
+            ready = wire.recv(self.ctl)  # blocking is fine: nothing untrusted has run in the worker yet
         except (EOFError, OSError, wire.WireError):
             self.close()
             raise SandboxUnavailable("the sandbox worker failed to start") from None
@@ -105,8 +106,8 @@ class Sandbox:
         self.memory_mb = memory_mb
         self.profile = profile
         self.max_output = max_output
-        # Exceptions the API may raise, recreated by name inside the sandbox so policies can catch them.
-        self.errors = sorted({e if isinstance(e, str) else e.__name__ for e in errors} | {"ApiError"})
+        # API exception names bound in the sandbox from the start; any other is bound when first raised.
+        self.errors = sorted({e if isinstance(e, str) else e.__name__ for e in errors})
         if allow_unisolated is None:
             allow_unisolated = os.environ.get("CAP_ALLOW_UNISOLATED") == "1"
         self.allow_unisolated = allow_unisolated
@@ -228,7 +229,16 @@ class Sandbox:
             "memory_mb": self.memory_mb,
             "max_output": self.max_output,
         }
-        worker = self._acquire()
+        for attempt in range(2):
+            worker = self._acquire()
+            try:
+                wire.send(worker.ctl, request)
+            except OSError:  # the worker died since its last run (e.g. out of memory): take a fresh one
+                self._discard(worker)
+                if attempt:
+                    raise SandboxUnavailable("sandbox workers keep dying before they can run code") from None
+                continue
+            break
         try:
             outcome = self._serve(worker, request, started + limit)
         except BaseException:
@@ -242,52 +252,83 @@ class Sandbox:
         return outcome
 
     def _serve(self, worker: _Worker, request: dict[str, Any], deadline: float) -> Outcome:
-        wire.send(worker.ctl, request)
+        """Answer API calls until the worker reports the child's exit; enforce the deadline with SIGKILL.
+
+        Nothing here blocks on the child: frames are read without blocking, replies are sent with a timeout,
+        and the child's pid comes from the worker, so a child that lies, floods or stalls only ends its run.
+        """
+        data = wire.FrameReader(worker.data)
+        timeout_outcome = Outcome(
+            "timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout"
+        )
         child_pid: int | None = None
         result: dict[str, Any] | None = None
         exit_report: dict[str, Any] | None = None
+        pending_exit: dict[str, Any] | None = None
         timed_out = False
         protocol_error = ""
         while exit_report is None:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0 and not timed_out and result is None:
+            now = time.perf_counter()
+            if now >= deadline and not timed_out and result is None:
                 timed_out = True
                 self._kill(child_pid)
-            ready, _, _ = select.select(
-                [worker.data, worker.ctl], [], [], max(remaining, 0) if not timed_out else 5
-            )
+            waiting_for_exit = timed_out or result is not None or bool(protocol_error)
+            wait = 0 if pending_exit else (5.0 if waiting_for_exit else deadline - now)
+            ready, _, _ = select.select([worker.data, worker.ctl], [], [], max(wait, 0))
             if not ready:
-                if timed_out:  # the worker itself is stuck: give up on it
+                if pending_exit:  # everything the child wrote before it exited has been read
+                    exit_report = pending_exit
+                elif waiting_for_exit:  # the worker itself is stuck: give up on it
                     worker.proc.kill()
-                    return Outcome(
-                        "timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout"
+                    return (
+                        timeout_outcome
+                        if timed_out
+                        else Outcome(
+                            "error", error="the sandbox worker stopped answering", error_type="WorkerDied"
+                        )
                     )
                 continue
-            if worker.data in ready and result is None and not timed_out:
-                try:
-                    message = wire.recv(worker.data)
-                except (EOFError, OSError, wire.WireError, ValueError) as exc:
-                    protocol_error = f"broken channel from the sandbox: {exc}"
-                    self._kill(child_pid)
-                    continue
-                op = message.get("op")
-                if op == "started":
-                    child_pid = int(message["pid"])
-                elif op == "call":
-                    self._answer_call(worker.data, message)
-                elif op == "done":
-                    result = message
-                else:
-                    protocol_error = f"unexpected message {op!r} from the sandbox"
-                    self._kill(child_pid)
             if worker.ctl in ready:
                 try:
-                    exit_report = wire.recv(worker.ctl)
+                    for message in worker.ctl_reader.read_available():
+                        if message.get("op") == "forked":
+                            child_pid = self._valid_pid(message.get("pid"))
+                            if timed_out:
+                                self._kill(child_pid)
+                        elif message.get("op") == "exited":
+                            pending_exit = message
                 except (EOFError, OSError, wire.WireError):
                     worker.proc.kill()
+                    return (
+                        timeout_outcome
+                        if timed_out
+                        else Outcome("error", error="the sandbox worker died", error_type="WorkerDied")
+                    )
+            if worker.data in ready:
+                try:
+                    messages = data.read_available()
+                except (EOFError, OSError):
+                    worker.proc.kill()
                     return Outcome("error", error="the sandbox worker died", error_type="WorkerDied")
-        if result is None or timed_out:
-            self._drain(worker.data)
+                except wire.WireError as exc:
+                    protocol_error = protocol_error or f"broken channel from the sandbox: {exc}"
+                    self._kill(child_pid)
+                    data.discard_available()
+                    continue
+                for message in messages:
+                    if timed_out or result is not None or protocol_error:
+                        continue  # what a finished or killed child left behind
+                    op = message.get("op")
+                    if op == "call":
+                        if not self._answer_call(worker.data, message, deadline):
+                            protocol_error = "the sandbox stopped reading API replies"
+                            self._kill(child_pid)
+                    elif op == "done":
+                        result = message
+                    else:
+                        protocol_error = f"unexpected message {op!r} from the sandbox"
+                        self._kill(child_pid)
+        data.discard_available()
         if timed_out:
             return Outcome("timeout", error=f"timed out after {request['timeout']:g}s", error_type="Timeout")
         if protocol_error:
@@ -322,24 +363,33 @@ class Sandbox:
             line=result.get("line"),
         )
 
-    def _answer_call(self, sock: socket.socket, message: dict[str, Any]) -> None:
+    def _answer_call(self, sock: socket.socket, message: dict[str, Any], deadline: float) -> bool:
+        """Run one API call in the host and send the reply; False when the child does not take the reply."""
         name = message.get("name")
-        fn = self.api.get(name)
+        fn = self.api.get(name) if isinstance(name, str) else None
         try:
             if fn is None:
                 raise NameError(f"{name!r} is not part of the API")
             args = wire.decode(message.get("args"))
             kwargs = wire.decode(message.get("kwargs"))
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise wire.WireError("malformed API call")
             value = fn(*args, **{str(k): v for k, v in kwargs.items()})
             reply = {"op": "ret", "value": wire.encode(value)}
         except Exception as exc:  # the policy sees the API's exception, by name, and may catch it
-            kind = type(exc).__name__
-            reply = {
-                "op": "raise",
-                "type": kind if kind in self.errors else "ApiError",
-                "message": str(exc) or kind,
-            }
-        wire.send(sock, reply)
+            reply = {"op": "raise", **api_errors.describe(exc)}
+        sock.settimeout(max(deadline - time.perf_counter(), 0.05))
+        try:
+            wire.send(sock, reply)
+        except OSError:
+            return False
+        finally:
+            sock.settimeout(None)
+        return True
+
+    @staticmethod
+    def _valid_pid(pid: Any) -> int | None:
+        return pid if isinstance(pid, int) and pid > 1 and pid != os.getpid() else None
 
     @staticmethod
     def _kill(pid: int | None) -> None:
@@ -349,14 +399,3 @@ class Sandbox:
                     kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-
-    @staticmethod
-    def _drain(sock: socket.socket) -> None:
-        sock.setblocking(False)
-        try:
-            while sock.recv(1 << 20):
-                pass
-        except (BlockingIOError, OSError):
-            pass
-        finally:
-            sock.setblocking(True)

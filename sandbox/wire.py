@@ -106,3 +106,51 @@ def recv(sock: socket.socket) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise WireError("malformed frame")
     return message
+
+
+class FrameReader:
+    """Reads frames without ever blocking: the host must not hang on a half-sent frame from a sandboxed child
+    that then sleeps (the wall-clock limit has to keep working whatever the child writes)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = bytearray()
+
+    def read_available(self) -> list[dict[str, Any]]:
+        """Every complete frame now available; raises EOFError when the peer closed, WireError on garbage."""
+        while True:
+            try:
+                chunk = self.sock.recv(1 << 20, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            if not chunk:
+                raise EOFError("peer closed the channel")
+            self.buf += chunk
+            if len(chunk) < 1 << 20:
+                break
+        messages = []
+        while len(self.buf) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self.buf)
+            if size > MAX_FRAME:
+                raise WireError(f"frame of {size} bytes exceeds the {MAX_FRAME} byte bound")
+            if len(self.buf) < _HEADER.size + size:
+                break
+            payload = bytes(self.buf[_HEADER.size : _HEADER.size + size])
+            del self.buf[: _HEADER.size + size]
+            try:
+                message = json.loads(payload)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise WireError("malformed frame") from None
+            if not isinstance(message, dict):
+                raise WireError("malformed frame")
+            messages.append(message)
+        return messages
+
+    def discard_available(self) -> None:
+        """Throw away whatever is buffered or waiting (what a killed or misbehaving child left behind)."""
+        self.buf.clear()
+        try:
+            while self.sock.recv(1 << 20, socket.MSG_DONTWAIT):
+                pass
+        except (BlockingIOError, InterruptedError, OSError):
+            pass

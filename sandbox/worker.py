@@ -16,7 +16,7 @@ import time
 import traceback
 from typing import Any
 
-from sandbox import isolation, wire
+from sandbox import api_errors, isolation, wire
 from sandbox.namespace import policy_builtins, preload
 
 FILENAME = "<policy>"
@@ -80,9 +80,9 @@ class BoundedOutput(io.TextIOBase):
 class Bridge:
     """The child's end of the API: each call crosses to the host and waits for the answer."""
 
-    def __init__(self, sock: socket.socket, error_classes: dict[str, type[BaseException]]):
+    def __init__(self, sock: socket.socket, registry: api_errors.Registry):
         self.sock = sock
-        self.error_classes = error_classes
+        self.registry = registry
 
     def stub(self, name: str):
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -92,8 +92,7 @@ class Bridge:
             )
             reply = wire.recv(self.sock)
             if reply.get("op") == "raise":
-                cls = self.error_classes.get(reply["type"]) or self.error_classes["ApiError"]
-                raise cls(reply["message"])
+                raise self.registry.make(reply)
             return wire.decode(reply["value"])
 
         call.__name__ = call.__qualname__ = name
@@ -122,7 +121,6 @@ def run_child(request: dict[str, Any], data: socket.socket, bpf: bytes | None, b
         isolation.apply_rlimits(request.get("memory_mb"), request.get("timeout"), baseline)
         if bpf:
             isolation.load_seccomp(bpf)
-        wire.send(data, {"op": "started", "pid": os.getpid()})
         out = BoundedOutput(int(request.get("max_output", 1_000_000)))
         result = execute(request, data, out)
         try:
@@ -149,13 +147,10 @@ def run_child(request: dict[str, Any], data: socket.socket, bpf: bytes | None, b
 def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) -> dict[str, Any]:
     profile = request["profile"]
     modules = tuple(request.get("modules", ()))
-    errors = {name: type(name, (Exception,), {}) for name in request.get("errors", [])}
-    errors.setdefault("ApiError", type("ApiError", (Exception,), {}))
-    bridge = Bridge(data, errors)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     if profile == "policy":
         namespace["__builtins__"] = policy_builtins(modules, _printer(out))
-    namespace.update({name: cls for name, cls in errors.items()})
+    bridge = Bridge(data, api_errors.Registry(namespace, list(request.get("errors", []))))
     namespace.update({name: bridge.stub(name) for name in request.get("api", [])})
     namespace.update(wire.decode(request.get("inputs") or {"d": []}))
     result: dict[str, Any] = {"op": "done", "status": "ok", "value": None}
@@ -223,6 +218,8 @@ def main(ctl_fd: int, data_fd: int) -> None:
         if pid == 0:
             ctl.close()
             run_child(request, data, bpf, baseline)
+        # The host learns the child's pid from here, never from the child (which could name any process).
+        wire.send(ctl, {"op": "forked", "pid": pid})
         _, status = os.waitpid(pid, 0)
         report: dict[str, Any] = {"op": "exited"}
         if os.WIFSIGNALED(status):

@@ -104,3 +104,58 @@ def test_refuses_to_run_unisolated(monkeypatch):
         Sandbox(landlock=False, seccomp=False)
     with Sandbox(landlock=False, seccomp=False, allow_unisolated=True) as sb:
         assert sb.layers["landlock"] is False and sb.run("x = 1").status == "ok"
+
+
+def test_api_exceptions_keep_their_name_without_declaring_them():
+    class Busy(KeyError):
+        pass
+
+    def grab(name):
+        if name == "busy":
+            raise Busy(name)
+        raise SafetyError(f"cannot reach {name}")
+
+    code = """
+caught = []
+try:
+    grab("far block")
+except SafetyError as e:
+    caught.append(("SafetyError", str(e)))
+try:
+    grab("busy")
+except KeyError as e:
+    caught.append(("KeyError", str(e), isinstance(e, Busy), isinstance(e, ApiError)))
+ret_val = caught
+"""
+    with Sandbox(api={"grab": grab}) as sb:
+        out = sb.run(code, return_name="ret_val")
+    assert out.status == "ok", out
+    assert out.value == [("SafetyError", "cannot reach far block"), ("KeyError", "'busy'", True, True)]
+
+
+HOSTILE_CHANNEL = """
+import os, socket, stat, time
+fd = [f for f in range(3, 64) if _is_sock(f)][0]
+s = socket.socket(fileno=fd)
+s.sendall({payload})
+time.sleep(30)
+"""
+IS_SOCK = "def _is_sock(f):\n    try:\n        return stat.S_ISSOCK(os.fstat(f).st_mode)\n    except OSError:\n        return False\n"
+
+
+@pytest.mark.parametrize(
+    "payload,status",
+    [
+        ("b'\\x00\\x00\\x10\\x00{\"op\"'", "timeout"),  # half a frame, then a stall
+        ("b'\\x00\\x00\\x00\\x02[]'", "error"),  # a frame that is not a message
+        ("b'\\xff\\xff\\xff\\xff'", "error"),  # an absurd frame length
+        ('b\'\\x00\\x00\\x00\\x0c{"op": "no"}\'', "error"),  # an unknown operation
+    ],
+    ids=["half_frame_stall", "not_a_message", "huge_length", "unknown_op"],
+)
+def test_hostile_child_on_the_channel_cannot_hang_the_host(payload, status):
+    code = HOSTILE_CHANNEL.replace("fd = [", IS_SOCK + "fd = [").format(payload=payload)
+    with Sandbox(profile="program", timeout=1.0) as sb:
+        out = sb.run(code)
+        assert out.status == status, out
+        assert sb.run("ret_val = 2", return_name="ret_val").value == 2  # the next run is unaffected

@@ -86,33 +86,78 @@ def test_policy_runtime_restrictions(policy_sb, code, status, etype):
     assert out.error_type == etype
 
 
-def test_os_layer_blocks_files_network_processes_in_program_profile(program_sb, tmp_path):
-    target = tmp_path / "written"
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.2)
-    port = listener.getsockname()[1]
-    attempts = {
-        "write_file": f"open({str(target)!r}, 'w').write('x')",
-        "read_outside_python": "open('/etc/passwd').read()",
-        "read_home": f"open({str(os.path.expanduser('~/.bashrc'))!r}).read()",
-        "connect": f"import socket\nsocket.create_connection(('127.0.0.1', {port}))",
-        "subprocess": f"import subprocess\nsubprocess.run(['touch', {str(target)!r}])",
-        "os_system": f"import os\nassert os.system('touch {target}') == 0",
-        "fork": "import os\nos.fork()",
-        "kill_parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
-        "ctypes_exec": "import ctypes\nassert ctypes.CDLL(None).execv(b'/bin/sh', None) != -1",
-    }
-    for name, code in attempts.items():
-        out = program_sb.run(code)
-        assert out.status in ("error", "resource"), (name, out)
-    assert not target.exists()
+@pytest.fixture()
+def listener():
+    """A loopback listener: a sandboxed connect() must never reach it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    sock.settimeout(0.2)
+    yield sock
     with pytest.raises(TimeoutError):
-        listener.accept()
-    listener.close()
-    # The worker (and this process) survived everything above.
-    assert program_sb.run("x = 1").status == "ok"
+        sock.accept()
+    sock.close()
+
+
+PROGRAM_ESCAPES = {
+    # name: (code, expected status, expected error_type); {target} is a path the test checks stays absent.
+    "write_file": ("open({target!r}, 'w').write('x')", "error", "PermissionError"),
+    "mkdir": ("import os\nos.mkdir({target!r})", "error", "PermissionError"),
+    "read_outside_python": ("open('/etc/passwd').read()", "error", "PermissionError"),
+    "read_project_tree": ("open({project!r} + '/pyproject.toml').read()", "error", "PermissionError"),
+    "read_home": ("import os\nos.listdir({home!r})", "error", "PermissionError"),
+    "read_proc_environ": ("open('/proc/1/environ').read()", "error", "PermissionError"),
+    "list_root": ("import os\nos.listdir('/')", "error", "PermissionError"),
+    "connect": ("import socket\nsocket.create_connection(('127.0.0.1', {port}))", "error", "PermissionError"),
+    "unix_socket": ("import socket\nsocket.socket(socket.AF_UNIX)", "error", "PermissionError"),
+    "subprocess": ("import subprocess\nsubprocess.run(['touch', {target!r}])", "error", "PermissionError"),
+    "os_system": (
+        "import os\nassert os.system('touch {target}') == 0, 'no shell'",
+        "error",
+        "AssertionError",
+    ),
+    "fork": ("import os\nos.fork()", "error", "PermissionError"),
+    "multiprocessing": (
+        "import multiprocessing\nmultiprocessing.Process(target=print).start()",
+        "error",
+        "PermissionError",
+    ),
+    "kill_parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", "error", "PermissionError"),
+    "kill_everything": ("import os, signal\nos.kill(-1, signal.SIGKILL)", "error", "PermissionError"),
+    "ctypes_exec": (
+        "import ctypes\nassert ctypes.CDLL(None).execv(b'/bin/sh', None) != -1, 'exec refused'",
+        "error",
+        "AssertionError",
+    ),
+    "ctypes_ptrace": (
+        "import ctypes\nassert ctypes.CDLL(None).ptrace(16, 1, 0, 0) != -1, 'ptrace refused'",
+        "error",
+        "AssertionError",
+    ),
+}
+
+
+@pytest.mark.parametrize("code,status,etype", PROGRAM_ESCAPES.values(), ids=PROGRAM_ESCAPES.keys())
+def test_os_layer_blocks_escapes_in_program_profile(program_sb, tmp_path, listener, code, status, etype):
+    target = tmp_path / "written"
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = program_sb.run(
+        code.format(
+            target=str(target), port=listener.getsockname()[1], project=project, home=os.path.expanduser("~")
+        )
+    )
+    assert (out.status, out.error_type) == (status, etype), out
+    assert not target.exists()
+    assert program_sb.run("x = 1").status == "ok"  # the worker survived
+
+
+def test_only_the_channel_is_inherited(program_sb):
+    code = (
+        "import os\nret_val = []\nfor fd in range(1024):\n    try:\n        os.fstat(fd)\n"
+        "        ret_val.append(fd)\n    except OSError:\n        pass"
+    )
+    out = program_sb.run(code, return_name="ret_val")
+    assert out.status == "ok" and len(out.value) == 4, out  # stdin, stdout, stderr (all /dev/null), channel
 
 
 def test_environment_is_empty(program_sb):

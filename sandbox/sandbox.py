@@ -115,6 +115,7 @@ class Sandbox:
             "CAP_SANDBOX_LANDLOCK": "1" if landlock else "0",
             "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0",
         }
+        self._definitions: list[str] = []
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
@@ -179,6 +180,60 @@ class Sandbox:
         worker.close()
 
     # -- running -----------------------------------------------------------------------------------
+    def define(self, code: str) -> Outcome:
+        """Keep `code` (typically generated function definitions) to run before every later `run`, in the
+        same fresh namespace, so the main program can call what it defines. Checked now: a violation or syntax
+        error comes back as the outcome and the code is not kept. Errors inside it are reported as
+        "line N of definition K". Callers may instead concatenate definitions and code into one program;
+        line numbers then refer to the concatenated text.
+        """
+        started = time.perf_counter()
+        refused = self._check(code, started)
+        if refused is not None:
+            return refused
+        with self._lock:
+            self._definitions.append(code)
+        return Outcome("ok", seconds=time.perf_counter() - started)
+
+    def clear_definitions(self) -> None:
+        with self._lock:
+            self._definitions.clear()
+
+    def _check(self, code: str, started: float) -> Outcome | None:
+        """The outcome refusing `code` before it runs, or None when it may run."""
+        if not isinstance(code, str):
+            raise TypeError(f"code must be a str, not {type(code).__name__}")
+        if self.profile != "policy":
+            return None
+        try:
+            validate(code, self.modules)
+        except Violation as v:
+            return Outcome(
+                "violation",
+                error=f"violation: {v}",
+                error_type="Violation",
+                error_message=v.construct,
+                line=v.line,
+                seconds=time.perf_counter() - started,
+            )
+        except SyntaxError as exc:
+            return Outcome(
+                "error",
+                error=f"SyntaxError: {exc.msg} (line {exc.lineno})",
+                error_type="SyntaxError",
+                error_message=exc.msg or "",
+                line=exc.lineno,
+                seconds=time.perf_counter() - started,
+            )
+        except (RecursionError, MemoryError, ValueError) as exc:
+            return Outcome(
+                "violation",
+                error=f"violation: code too deeply nested or invalid ({type(exc).__name__})",
+                error_type=type(exc).__name__,
+                seconds=time.perf_counter() - started,
+            )
+        return None
+
     def run(
         self,
         code: str,
@@ -186,35 +241,23 @@ class Sandbox:
         inputs: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> Outcome:
+        """Run `code` in a fresh namespace (after any `define`d code); never raises for anything the code does.
+
+        `inputs` are extra plain values bound as globals; `return_name` names the variable whose value comes
+        back as `Outcome.value`.
+        """
         started = time.perf_counter()
-        if self.profile == "policy":
-            try:
-                validate(code, self.modules)
-            except Violation as v:
-                return Outcome(
-                    "violation",
-                    error=f"violation: {v}",
-                    error_type="Violation",
-                    error_message=v.construct,
-                    line=v.line,
-                    seconds=time.perf_counter() - started,
-                )
-            except SyntaxError as exc:
-                return Outcome(
-                    "error",
-                    error=f"SyntaxError: {exc.msg} (line {exc.lineno})",
-                    error_type="SyntaxError",
-                    error_message=exc.msg or "",
-                    line=exc.lineno,
-                    seconds=time.perf_counter() - started,
-                )
-            except (RecursionError, MemoryError, ValueError) as exc:
-                return Outcome(
-                    "violation",
-                    error=f"violation: code too deeply nested or invalid ({type(exc).__name__})",
-                    error_type=type(exc).__name__,
-                    seconds=time.perf_counter() - started,
-                )
+        refused = self._check(code, started)
+        if refused is not None:
+            return refused
+        inputs = dict(inputs or {})
+        for key in inputs:
+            if not (isinstance(key, str) and key.isidentifier() and not key.startswith("_")):
+                raise ValueError(f"input name {key!r} must be an identifier not starting with '_'")
+        try:
+            encoded_inputs = wire.encode(inputs)
+        except wire.WireError as exc:
+            raise ValueError(f"inputs cannot cross into the sandbox: {exc}") from None
         limit = self.timeout if timeout is None else timeout
         request = {
             "op": "run",
@@ -224,7 +267,8 @@ class Sandbox:
             "api": sorted(self.api),
             "errors": self.errors,
             "return_name": return_name,
-            "inputs": wire.encode(dict(inputs or {})),
+            "inputs": encoded_inputs,
+            "definitions": list(self._definitions),
             "timeout": limit,
             "memory_mb": self.memory_mb,
             "max_output": self.max_output,

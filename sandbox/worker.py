@@ -20,6 +20,7 @@ from sandbox import api_errors, isolation, wire
 from sandbox.namespace import policy_builtins, preload
 
 FILENAME = "<policy>"
+DEFINITION = "<definition"  # "<definition 1>", "<definition 2>", ...: code given to Sandbox.define
 PROGRAM_PRELOAD = (
     "re",
     "itertools",
@@ -99,12 +100,15 @@ class Bridge:
         return call
 
 
-def _policy_line(tb: Any) -> int | None:
-    line = None
+def _code_position(tb: Any) -> tuple[int | None, str]:
+    """The innermost line of the sandboxed code itself (not of a library it called), and where it is."""
+    line, where = None, ""
     for frame in traceback.extract_tb(tb):
         if frame.filename == FILENAME:
-            line = frame.lineno
-    return line
+            line, where = frame.lineno, ""
+        elif frame.filename.startswith(DEFINITION):
+            line, where = frame.lineno, frame.filename[1:-1]
+    return line, where
 
 
 def _classify(exc: BaseException) -> str:
@@ -158,15 +162,19 @@ def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) ->
     sys.stdout = out
     started = time.perf_counter()
     try:
-        code = compile(request["code"], FILENAME, "exec")
-        exec(code, namespace)
+        for number, source in enumerate(request.get("definitions", ()), 1):
+            exec(compile(source, f"{DEFINITION} {number}>", "exec"), namespace)
+        exec(compile(request["code"], FILENAME, "exec"), namespace)
         name = request.get("return_name")
         if name:
             result["value"] = wire.encode(namespace.get(name))
     except BaseException as exc:  # noqa: BLE001 - everything the code does ends as an outcome
-        line = exc.lineno if isinstance(exc, SyntaxError) else _policy_line(exc.__traceback__)
+        if isinstance(exc, SyntaxError):
+            line, part = exc.lineno, "" if exc.filename == FILENAME else str(exc.filename).strip("<>")
+        else:
+            line, part = _code_position(exc.__traceback__)
         message = str(exc)
-        where = f" (line {line})" if line else ""
+        where = (f" (line {line} of {part})" if part else f" (line {line})") if line else ""
         result.update(
             status=_classify(exc),
             error=f"{type(exc).__name__}: {message}{where}",

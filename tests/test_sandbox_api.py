@@ -159,3 +159,32 @@ def test_hostile_child_on_the_channel_cannot_hang_the_host(payload, status):
         out = sb.run(code)
         assert out.status == status, out
         assert sb.run("ret_val = 2", return_name="ret_val").value == 2  # the next run is unaffected
+
+
+def test_definitions_then_code_share_a_namespace_with_honest_line_numbers():
+    defs = "def double(x):\n    return 2 * x\n\ndef broken(x):\n    return x / 0\n"
+    with Sandbox() as sb:
+        assert sb.define(defs).status == "ok"
+        assert sb.run("ret_val = double(21)", return_name="ret_val").value == 42
+        out = sb.run("y = 1\nbroken(y)")
+        assert (out.status, out.line) == ("error", 5)
+        assert out.error == "ZeroDivisionError: division by zero (line 5 of definition 1)"
+        assert sb.define("import os").status == "violation"  # refused and not kept
+        assert sb.run("ret_val = double(1)", return_name="ret_val").value == 2
+        sb.clear_definitions()
+        assert sb.run("double(1)").error_type == "NameError"
+        # The simplest use: one concatenated program; lines count from its first line.
+        out = sb.run(defs + "\nz = double(3)\nbroken(z)\n")
+        assert (out.line, out.error) == (5, "ZeroDivisionError: division by zero (line 5)")
+
+
+def test_bad_arguments_are_clear_errors():
+    with Sandbox() as sb:
+        with pytest.raises(TypeError, match="code must be a str"):
+            sb.run(b"x = 1")
+        with pytest.raises(ValueError, match="cannot cross"):
+            sb.run("x = 1", inputs={"f": object()})
+        with pytest.raises(ValueError, match="identifier"):
+            sb.run("x = 1", inputs={"__builtins__": {}})
+    with pytest.raises(ValueError, match="unknown sandbox profile"):
+        Sandbox(profile="nope")

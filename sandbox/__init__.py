@@ -6,7 +6,17 @@ with Sandbox(api={"say": say}, modules=("numpy", "shapely", "math"), timeout=10.
 """
 
 from sandbox.outcome import STATUSES, Outcome
+from sandbox.report import LAYERS, isolation_report
 from sandbox.sandbox import Sandbox, SandboxUnavailable
 from sandbox.validate import Violation, validate
 
-__all__ = ["STATUSES", "Outcome", "Sandbox", "SandboxUnavailable", "Violation", "validate"]
+__all__ = [
+    "LAYERS",
+    "STATUSES",
+    "Outcome",
+    "Sandbox",
+    "SandboxUnavailable",
+    "Violation",
+    "isolation_report",
+    "validate",
+]

@@ -1,6 +1,9 @@
-"""Report which sandbox isolation layers work on this machine, and which optional parts are present.
+"""`cap doctor`: which sandbox isolation layers work on this machine (each one tried, not assumed), and which
+optional parts are installed.
 
-Generated code never runs without an OS isolation layer unless you opt in with CAP_ALLOW_UNISOLATED=1.
+Generated code never runs without an OS isolation layer (Landlock or seccomp) unless you opt in with
+CAP_ALLOW_UNISOLATED=1; this command says which layers you have and why one is missing. Exit code 0 when the
+sandbox is isolated and works, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -8,7 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import platform
+import os
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,33 +20,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox import Sandbox, SandboxUnavailable
+    from sandbox import LAYERS, isolation_report
 
-    report: dict = {"python": platform.python_version(), "kernel": platform.release()}
-    try:
-        with Sandbox(allow_unisolated=True) as sb:
-            layers = sb.layers
-            probe = sb.run("import numpy as np\nret_val = float(np.sum([1, 2]))", return_name="ret_val")
-        report["sandbox"] = {"layers": layers, "works": probe.status == "ok" and probe.value == 3.0}
-    except SandboxUnavailable as exc:
-        report["sandbox"] = {"layers": {}, "works": False, "problem": str(exc)}
-    report["isolated"] = bool(
-        report["sandbox"]["layers"].get("landlock") or report["sandbox"]["layers"].get("seccomp")
-    )
+    report: dict[str, Any] = isolation_report()
+    report["allow_unisolated"] = os.environ.get("CAP_ALLOW_UNISOLATED") == "1"
     report["optional"] = {
         m: importlib.util.find_spec(m) is not None for m in ("pybullet", "RestrictedPython", "smolagents")
     }
+    works = bool(report["verified"]) and not report["problems"]
+    report["works"] = works
     if args.json:
         print(json.dumps(report))
     else:
-        layers = report["sandbox"]["layers"]
-        print(f"python {report['python']}, kernel {report['kernel']}")
-        for name in ("process", "rlimits", "landlock", "seccomp"):
-            mark = "active" if layers.get(name) else "NOT AVAILABLE"
-            print(f"  {name:9} {mark}")
-        if layers.get("landlock_error"):
-            print(f"  landlock problem: {layers['landlock_error']}")
-        print("sandbox works" if report["sandbox"]["works"] else "sandbox does NOT work")
-        if not report["isolated"]:
-            print("no OS isolation layer: generated code will not run unless CAP_ALLOW_UNISOLATED=1 is set")
-    return 0 if report["sandbox"]["works"] and report["isolated"] else 1
+        abi = report["landlock_abi"]
+        print(f"python {report['python']}, kernel {report['kernel']}, landlock ABI {abi or 'none'}")
+        for name, what in LAYERS.items():
+            active = report["layers"].get(name)
+            checked = report["verified"].get(name, active)
+            mark = "active" if active and checked else "NOT AVAILABLE"
+            print(f"  {name:9} {mark:14} {what}")
+        for problem in report["problems"]:
+            print(f"  problem: {problem}")
+        if report.get("isolated"):
+            print("sandbox is isolated and works")
+        else:
+            print(
+                "no OS isolation layer works here: generated code will not run unless CAP_ALLOW_UNISOLATED=1 "
+                "is set (then only the process and rlimits layers protect you)"
+            )
+        missing = [m for m, ok in report["optional"].items() if not ok]
+        if missing:
+            print(f"optional, not installed: {', '.join(missing)}")
+    return 0 if works and report.get("isolated") else 1

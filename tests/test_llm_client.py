@@ -46,9 +46,28 @@ def test_chat_request_shape(openai_server):
 def test_completions_api_sends_prompt(openai_server):
     client = LLMClient(OpenAIBackend("m", base_url=openai_server.base_url, api="completions"))
     openai_server.responder = lambda body: ["a", "b"]
-    answers = client.complete(Request(lmp="x", query="q", prompt="def f():", n=2, temperature=0.8))
+    answers = client.complete(
+        Request(lmp="x", query="q", prompt="def f():", n=2, temperature=0.8, stop=("\ndef",), max_tokens=9)
+    )
     assert [a.text for a in answers] == ["a", "b"]
-    assert openai_server.requests[-1]["prompt"] == "def f():"
+    body = openai_server.requests[-1]
+    assert openai_server.paths == ["/v1/completions"] and "messages" not in body
+    assert (
+        body["prompt"],
+        body["model"],
+        body["n"],
+        body["temperature"],
+        body["stop"],
+        body["max_tokens"],
+    ) == (
+        "def f():",
+        "m",
+        2,
+        0.8,
+        ["\ndef"],
+        9,
+    )
+    assert "seed" not in body  # only sent when asked for
 
 
 def test_retries_429_and_500_then_succeeds(openai_server):

@@ -18,6 +18,8 @@ from lmp.types import Completion, LLMError, Request
 
 
 class ReplayBackend:
+    """A backend whose answers are a recorded transcript; thread-safe, never touches the network."""
+
     kind = "replay"
 
     def __init__(self, path: str | os.PathLike[str]):

@@ -120,11 +120,42 @@ def test_completions_api_prompt_is_the_problem_prompt_and_stops_apply(tmp_path, 
     assert samples == [{"task_id": "T/0", "completion": "    return x + 1\n"}]
 
 
-def test_hierarchical_mode_is_reported_unavailable(tmp_path, problems_file, openai_server, capsys):
-    code = main(["bench", "humaneval", "--model", "m", "--base-url", openai_server.base_url, "--mode",
-                 "hierarchical", "--out", str(tmp_path), "--problems", str(problems_file)])  # fmt: skip
-    assert code == 2
-    assert "hierarchical is not available yet" in capsys.readouterr().err
+def helper_answers(body):
+    """Top level: both functions call a helper they do not define. fgen: add_one is defined right, the
+    answer for twice defines something else (so that sample has no helper and fails)."""
+    content = body["messages"][-1]["content"]
+    if "# define function:" in content:
+        if "add_one(" in content.splitlines()[-1]:
+            return "```python\ndef add_one(n):\n    return n + 1\n```"
+        return "```python\ndef something_else():\n    return 0\n```"
+    if "`inc`" in content:
+        return "```python\ndef inc(x):\n    return add_one(x)\n```"
+    return "```python\ndef double(x):\n    return twice(x)\n```"
+
+
+def test_hierarchical_round_trip_generates_the_helper_that_makes_it_pass(
+    tmp_path, problems_file, openai_server, capsys
+):
+    openai_server.responder = helper_answers
+    out = tmp_path / "runs"
+    base = ["bench", "humaneval", "--model", "m", "--base-url", openai_server.base_url, "--out", str(out),
+            "--problems", str(problems_file), "--workers", "1", "--k", "1"]  # fmt: skip
+    assert main([*base, "--mode", "flat"]) == 0
+    assert main([*base, "--mode", "hierarchical", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert table == {"flat": {"pass@1": 0.0}, "hierarchical": {"pass@1": 0.5}}
+
+    records = {
+        r["task_id"]: r
+        for r in map(json.loads, (out / "hierarchical" / "records.jsonl").read_text().splitlines())
+    }
+    assert [h["name"] for h in records["T/0"]["helpers"]] == ["add_one"]
+    assert records["T/0"]["completion"].endswith("def add_one(n):\n    return n + 1\n")
+    assert records["T/1"]["helpers"] == [] and "does not define 'twice'" in records["T/1"]["helpers_error"]
+    fgen_requests = [
+        r for r in openai_server.requests if "# define function:" in r["messages"][-1]["content"]
+    ]
+    assert fgen_requests and all(r["messages"][0]["role"] == "system" for r in fgen_requests)
 
 
 @pytest.mark.parametrize("mode", ["flat", "hierarchical"])

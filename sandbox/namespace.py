@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import math
+import types
 from typing import Any
 
 _NUMPY = """
@@ -55,33 +56,40 @@ True False None
 """.split()
 
 
-class ModuleProxy:
-    """Read-only view of a module: only allow-listed attributes, submodules wrapped in turn."""
+class ModuleProxy(types.ModuleType):
+    """A stand-in module holding only the allow-listed attributes of the real one, submodules wrapped in turn.
 
-    __slots__ = ("_name", "_module")
+    The allowed attributes are copied in once, so a policy's `math.sqrt` in a hot loop is a plain attribute
+    lookup (a `__getattr__` filter would make compute-heavy policies several times slower). Anything else
+    raises AttributeError naming what is not available. Read-only, so a policy cannot plant values in it.
+    """
 
     def __init__(self, name: str, module: Any):
-        object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_module", module)
+        super().__init__(name)
+        allowed = ALLOW.get(name, frozenset())
+        attrs = {}
+        for attr in allowed:
+            sub = f"{name}.{attr}"
+            if sub in ALLOW:
+                attrs[attr] = proxy(sub)
+            elif hasattr(module, attr):
+                attrs[attr] = getattr(module, attr)
+        self.__dict__.update(attrs)
 
     def __getattr__(self, attr: str) -> Any:
-        name = object.__getattribute__(self, "_name")
-        allowed = ALLOW.get(name, frozenset())
-        if attr not in allowed:
-            raise AttributeError(f"{name}.{attr} is not available in the sandbox")
-        sub = f"{name}.{attr}"
-        if sub in ALLOW:
-            return proxy(sub)
-        return getattr(object.__getattribute__(self, "_module"), attr)
+        raise AttributeError(f"{self.__name__}.{attr} is not available in the sandbox")
 
     def __setattr__(self, attr: str, value: Any) -> None:
         raise AttributeError("sandbox modules are read-only")
 
+    def __delattr__(self, attr: str) -> None:
+        raise AttributeError("sandbox modules are read-only")
+
     def __dir__(self) -> list[str]:
-        return sorted(ALLOW.get(object.__getattribute__(self, "_name"), ()))
+        return sorted(ALLOW.get(self.__name__, ()))
 
     def __repr__(self) -> str:
-        return f"<module {object.__getattribute__(self, '_name')!r} (sandboxed)>"
+        return f"<module {self.__name__!r} (sandboxed)>"
 
 
 _PROXIES: dict[str, ModuleProxy] = {}

@@ -422,13 +422,10 @@ class Sandbox:
             reply = {"op": "ret", "value": wire.encode(value)}
         except Exception as exc:  # the policy sees the API's exception, by name, and may catch it
             reply = {"op": "raise", **api_errors.describe(exc)}
-        sock.settimeout(max(deadline - time.perf_counter(), 0.05))
         try:
-            wire.send(sock, reply)
+            wire.send_nowait_or(sock, reply, deadline - time.perf_counter())
         except OSError:
             return False
-        finally:
-            sock.settimeout(None)
         return True
 
     @staticmethod

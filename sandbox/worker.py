@@ -83,6 +83,7 @@ class Bridge:
 
     def __init__(self, sock: socket.socket, registry: api_errors.Registry):
         self.sock = sock
+        self.reader = wire.BufferedReader(sock)
         self.registry = registry
 
     def stub(self, name: str):
@@ -91,7 +92,7 @@ class Bridge:
                 self.sock,
                 {"op": "call", "name": name, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)},
             )
-            reply = wire.recv(self.sock)
+            reply = self.reader.recv()
             if reply.get("op") == "raise":
                 raise self.registry.make(reply)
             return wire.decode(reply["value"])

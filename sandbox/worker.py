@@ -118,14 +118,16 @@ def _classify(exc: BaseException) -> str:
     return "error"
 
 
-def run_child(request: dict[str, Any], data: socket.socket, bpf: bytes | None, baseline: int) -> None:
+def run_child(
+    request: dict[str, Any], data: socket.socket, seccomp: isolation.SeccompLoader | None, baseline: int
+) -> None:
     """Runs in the forked child; never returns."""
     status = 1
     try:
         os.setpgid(0, 0)
         isolation.apply_rlimits(request.get("memory_mb"), request.get("timeout"), baseline)
-        if bpf:
-            isolation.load_seccomp(bpf)
+        if seccomp:
+            seccomp.load()
         out = BoundedOutput(int(request.get("max_output", 1_000_000)))
         result = execute(request, data, out)
         try:
@@ -208,6 +210,7 @@ def main(ctl_fd: int, data_fd: int) -> None:
     for name in PROGRAM_PRELOAD:
         __import__(name)
     bpf = isolation.build_seccomp_bpf() if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1" else None
+    seccomp = isolation.SeccompLoader(bpf) if bpf else None
     baseline = isolation.mapped_bytes() + 64 * 1024 * 1024  # + headroom for what a run maps to start
     layers = {"process": True, "rlimits": True, "landlock": False, "seccomp": bpf is not None}
     if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
@@ -218,25 +221,30 @@ def main(ctl_fd: int, data_fd: int) -> None:
             layers["landlock_error"] = str(exc)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     wire.send(ctl, {"op": "ready", "layers": layers})
+    zombie = 0
     while True:
         try:
             request = wire.recv(ctl)
         except (EOFError, OSError):
             os._exit(0)
+        if zombie:  # the host has read the last exit report, so it will never signal that pid again
+            os.waitpid(zombie, 0)
         pid = os.fork()
         if pid == 0:
             ctl.close()
-            run_child(request, data, bpf, baseline)
+            run_child(request, data, seccomp, baseline)
         # The host learns the child's pid from here, never from the child (which could name any process).
         wire.send(ctl, {"op": "forked", "pid": pid})
-        _, status = os.waitpid(pid, 0)
+        # Wait without reaping: until the host has read the exit report the pid stays a zombie, so a SIGKILL
+        # the host sends at the deadline can never reach an unrelated process that reused the pid.
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        zombie = pid
         report: dict[str, Any] = {"op": "exited"}
-        if os.WIFSIGNALED(status):
-            report["signal"] = os.WTERMSIG(status)
+        if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+            report["signal"] = info.si_status
         else:
-            report["code"] = os.WEXITSTATUS(status)
+            report["code"] = info.si_status
         wire.send(ctl, report)
-
 
 if __name__ == "__main__":
     main(int(sys.argv[1]), int(sys.argv[2]))

@@ -59,6 +59,14 @@ POLICY_VIOLATIONS = {
     "type_builtin": "t = type(1)",
     "mro_walk": "import math\nm = math.mro",
     "async": "async def f():\n    pass",
+    "from_import_backdoor": "from numpy import ctypeslib",
+    "rng_ctypes": "import numpy as np\np = np.random.default_rng(0).bit_generator.ctypes",
+    "api_stub_globals": "g = say.__globals__",
+    "builtins_by_name": "b = __builtins__",
+    "frame_via_coroutine_attr": "def f():\n    yield 1\nc = f().gi_code.co_consts",
+    "numpy_os_alias": "import numpy\nnumpy.os.system('true')",
+    "shapely_lib": "import shapely\nshapely.lib",
+    "exception_frame_walk": "try:\n    1/0\nexcept Exception as e:\n    t = e.with_traceback(None).__traceback__",
 }
 
 
@@ -76,6 +84,10 @@ RUNTIME_BLOCKED = {
     "math_is_fine": ("import math\nret_val = math.sqrt(16)", "ok", ""),
     "unknown_api": ("launch_missiles()", "error", "NameError"),
     "input_missing": ("x = input", "violation", "Violation"),
+    "hasattr_sees_nothing": ("import numpy as np\nret_val = hasattr(np, 'ctypeslib')", "ok", ""),
+    "submodule_ok": ("from numpy import linalg\nret_val = float(linalg.norm([3, 4]))", "ok", ""),
+    "builtins_missing": ("x = memoryview(b'x')", "violation", "Violation"),
+    "no_import_via_builtins_dict": ("x = dict(a=1)['a']\nimport json", "violation", "Violation"),
 }
 
 

@@ -192,7 +192,6 @@ def test_bad_arguments_are_clear_errors():
 
 def test_abandoned_run_leaves_no_process_behind():
     """Ctrl-C in the host (here: an API call raising KeyboardInterrupt) must not orphan a spinning child."""
-    import os
     import time
 
     pids = []

@@ -10,11 +10,3 @@ class CapError(Exception):
         super().__init__(message)
         self.hint = hint
         self.exit_code = exit_code
-
-
-def not_available(command: str) -> int:
-    """Used by commands whose implementation has not landed yet: say so plainly, produce no fake output."""
-    import sys
-
-    print(f"error: `cap {command}` is not available yet in this build.", file=sys.stderr)
-    return 2

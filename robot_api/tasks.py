@@ -116,6 +116,12 @@ def _scene(rng, blocks: list[str], bowls: list[str]) -> list[tuple[str, tuple[fl
     raise RuntimeError(f"could not place {names} without overlap")
 
 
+def _axis_sign(direction: str) -> tuple[int, int]:
+    """Which coordinate a direction runs along (0 = x, 1 = y) and which way (+1 or -1)."""
+    dx, dy = DIRECTIONS[direction]
+    return (0, dx) if dx else (1, dy)
+
+
 def _pick(rng, seq, k):
     return [str(x) for x in rng.choice(list(seq), size=k, replace=False)]
 
@@ -213,9 +219,7 @@ def gen_direction_of_bowl(rng, colors):
     for _ in range(1000):
         objects = _scene(rng, blocks, [bowl])
         pos = dict(objects)
-        axis, sign = (
-            (0, DIRECTIONS[direction][0]) if DIRECTIONS[direction][0] else (1, DIRECTIONS[direction][1])
-        )
+        axis, sign = _axis_sign(direction)
         rel = [sign * (pos[f"{b} block"][axis] - pos[f"{bowl} bowl"][axis]) for b in blocks]
         on_side = [i for i, r in enumerate(rel) if r > 0.05]
         if len(on_side) == 1 and all(r < -0.05 for i, r in enumerate(rel) if i != on_side[0]):
@@ -255,9 +259,7 @@ def gen_nth_from_direction(rng, colors):
     for _ in range(1000):
         objects = _scene(rng, blocks, _pick(rng, colors, 1))
         pos = dict(objects)
-        axis, sign = (
-            (0, DIRECTIONS[direction][0]) if DIRECTIONS[direction][0] else (1, DIRECTIONS[direction][1])
-        )
+        axis, sign = _axis_sign(direction)
         order = sorted(blocks, key=lambda b: -sign * pos[f"{b} block"][axis])
         coords = sorted(pos[f"{b} block"][axis] for b in blocks)
         if min(np.diff(coords)) > 0.04:

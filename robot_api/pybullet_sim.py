@@ -86,6 +86,7 @@ class PyBulletTabletop:
         self.objects = {}
         self._held = None
         self._yaw = YAWS[0]  # an episode must not depend on the one before it
+        self._arm_q = list(REST)
         for name, xy in objects:
             self.objects[name] = body = self._add_object(name, xy)
             # The kinematic arm never pushes objects: only what the suction cup holds moves with it.
@@ -309,10 +310,14 @@ class PyBulletTabletop:
         return False
 
     def _set_arm(self, q: Sequence[float]) -> None:
-        """The arm is kinematic: it goes exactly where IK says; objects (held or pushed) follow by physics."""
-        for j, v in zip(ARM_JOINTS, q, strict=True):
-            pb.resetJointState(self.robot, j, v, physicsClientId=self.client)
+        """The arm is kinematic: it goes exactly where IK says and stays there (see `_step`)."""
+        self._arm_q = list(q)
+        self._pose_arm()
         self._hold_arm(q)
+
+    def _pose_arm(self) -> None:
+        for j, v in zip(ARM_JOINTS, self._arm_q, strict=True):
+            pb.resetJointState(self.robot, j, v, physicsClientId=self.client)
         if self._held:  # an ideal suction cup: the held object moves rigidly with the hand
             _, body, (rel_pos, rel_orn) = self._held
             ee_pos, ee_orn = self.ee_pose()
@@ -351,6 +356,7 @@ class PyBulletTabletop:
 
     def _step(self) -> None:
         pb.stepSimulation(physicsClientId=self.client)
+        self._pose_arm()  # gravity and motor slack may not move a kinematic arm (or what it holds)
         self.steps += 1
         if self.frame_hook is not None and self.steps % 24 == 0:
             self.frame_hook()

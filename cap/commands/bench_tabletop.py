@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cap.errors import CapError
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise CapError("--seeds must be at least 1")
     if args.reference:
-        return _run(names, args, episode_fn=None)
+        return _run(names, args)
     if not (args.model or args.replay):
         raise CapError(
             "choose what writes the policies",
@@ -51,36 +52,35 @@ def run(args: argparse.Namespace) -> int:
     return bench_tabletop_llm.run(names, args)
 
 
-def _run(names: list[str], args: argparse.Namespace, episode_fn) -> int:
-    from cap.evals.tabletop import TabletopSession, summarize
+def _run(names: list[str], args: argparse.Namespace) -> int:
+    from cap.evals.tabletop import reference_policy, run_episodes, summarize
 
-    episodes = []
-    out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115
     jobs = [(n, s) for n in names for s in range(args.seeds)]
-    with (
-        TabletopSession() as session,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=None,
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        ) as progress,
-    ):
-        bar = progress.add_task("reference episodes", total=len(jobs))
-        for name, seed in jobs:
-            ep = session.reference_episode(name, seed)
-            episodes.append(ep)
-            if out:
-                out.write(json.dumps(ep.record()) + "\n")
-                out.flush()
-            progress.advance(bar)
-    if out:
-        out.close()
-    summary = summarize(episodes)
-    print_summary(summary, args.json, [e for e in episodes if not e.task_success])
+    out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    bar = progress.add_task("reference episodes", total=len(jobs))
+
+    def finished(ep) -> None:
+        if out:
+            out.write(json.dumps(ep.record()) + "\n")
+            out.flush()
+        progress.update(bar, advance=1, description=f"{ep.task} seed {ep.seed}")
+
+    try:
+        with progress:
+            episodes = run_episodes(jobs, reference_policy, on_episode=finished)
+    finally:
+        if out:
+            out.close()
+    print_summary(summarize(episodes), args.json, [e for e in episodes if not e.task_success])
     return 0
 
 
@@ -90,7 +90,9 @@ def _pct(rate: float | None) -> str:
 
 def print_summary(summary: dict, as_json: bool, failures: list) -> None:
     if as_json:
-        print(json.dumps(summary))
+        from cap.evals.tabletop import pinned_summary
+
+        print(json.dumps(pinned_summary(summary)))
         return
     print(f"{'FAMILY':30} {'EPISODES':>8} {'SUCCESS':>8} {'SEEN':>6} {'UNSEEN':>6} {'S/EP':>6}")
     for name, f in summary["families"].items():

@@ -56,7 +56,7 @@ def _run_on_task(code: str, args: argparse.Namespace):
         raise CapError(str(exc.args[0])) from None
     with TabletopSession(timeout=args.timeout) as session:
         inst = session.setup(args.task, args.seed)
-        inputs = {"task": inst.params, "command": inst.command}
+        inputs = {"task": dict(inst.attributes), "command": inst.command}
         if args.gif:
             with GifRecorder(session.sim) as rec:
                 ep = session.episode(code, inputs)

@@ -1,27 +1,52 @@
 """Episodes on the simulated tabletop: build a task's scene, run policy code in the sandbox, check success.
 
-One `TabletopSession` owns one simulator and one sandbox and reuses them across episodes, so a benchmark pays
-for start-up once. Code for an episode comes from a *policy source*: reference programs, a file, or an LLM.
+One `TabletopSession` owns one simulator and one sandbox (policy profile) and reuses them across episodes, so a
+benchmark pays for start-up once. Policies always run inside the sandbox; the tabletop API runs in this
+process, where PyBullet lives, and policy calls reach it by RPC.
+
+`run_episodes` is the benchmark loop for any *policy source*: a function from a task instance to the code to
+run (reference programs here; an LLM stack for model-driven runs).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from cap.episode import Episode
 from robot_api.pybullet_sim import PyBulletTabletop
 from robot_api.tabletop import ERRORS, TabletopAPI
-from robot_api.tasks import Instance, Task, get_task
+from robot_api.tasks import TASKS, Instance, Task, get_task
 from sandbox import Outcome, Sandbox
+
+POLICY_MODULES = ("numpy", "shapely", "math")
+
+
+@dataclass
+class Policy:
+    """Code to run for one instance, with the names it may read (`inputs`) and how it was made."""
+
+    code: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    functions: list[str] = field(default_factory=list)
+    llm_calls: int = 0
+
+
+PolicySource = Callable[[Instance], "Policy | str"]
 
 
 def reference_program(family: str) -> str:
     """The hand-written reference policy of a family (package data; not model output)."""
     path = resources.files("robot_api") / "data" / "reference" / f"{family}.py"
     return path.read_text(encoding="utf-8")
+
+
+def reference_policy(instance: Instance) -> Policy:
+    """The family's reference program, reading what the command says from the dict `task`."""
+    return Policy(reference_program(TASKS[instance.task].family), {"task": dict(instance.attributes)})
 
 
 class TabletopSession:
@@ -38,7 +63,18 @@ class TabletopSession:
         self.sim = PyBulletTabletop(gui=gui)
         self.api = TabletopAPI(self.sim, self.sim, on_say=on_say)
         functions = {**self.api.functions(), **dict(extra_api or {})}
-        self.sandbox = Sandbox(api=functions, timeout=timeout, memory_mb=memory_mb, errors=ERRORS)
+        try:
+            self.sandbox = Sandbox(
+                api=functions,
+                modules=POLICY_MODULES,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                profile="policy",
+                errors=ERRORS,
+            )
+        except BaseException:
+            self.sim.close()
+            raise
         self.instance: Instance | None = None
         self.task: Task | None = None
 
@@ -53,6 +89,7 @@ class TabletopSession:
         self.close()
 
     def setup(self, task_name: str, seed: int) -> Instance:
+        """Build the scene of `task_name` for `seed` (a KeyError with suggestions for an unknown task)."""
         self.task = get_task(task_name)
         self.instance = self.task.instance(seed)
         self.sim.reset(self.instance.objects)
@@ -89,27 +126,58 @@ class TabletopSession:
             code=code,
         )
 
-    def reference_episode(self, task_name: str, seed: int) -> Episode:
+    def run_policy(self, task_name: str, seed: int, source: PolicySource) -> Episode:
+        """Set up the task, ask `source` for the code, run and check it. Seconds include producing the code."""
+        started = time.perf_counter()
         inst = self.setup(task_name, seed)
-        assert self.task is not None
-        return self.episode(reference_program(self.task.family), inputs={"task": inst.params})
+        policy = source(inst)
+        if isinstance(policy, str):
+            policy = Policy(policy)
+        ep = self.episode(policy.code, policy.inputs)
+        ep.functions, ep.llm_calls = list(policy.functions), policy.llm_calls
+        ep.seconds = time.perf_counter() - started
+        return ep
+
+    def reference_episode(self, task_name: str, seed: int) -> Episode:
+        return self.run_policy(task_name, seed, reference_policy)
+
+
+def run_episodes(
+    jobs: Iterable[tuple[str, int]],
+    source: PolicySource,
+    session: TabletopSession | None = None,
+    on_episode: Callable[[Episode], None] | None = None,
+) -> list[Episode]:
+    """Every (task, seed) job with code from `source`, in one session (made here unless given)."""
+    own = session is None
+    session = session or TabletopSession()
+    episodes = []
+    try:
+        for task_name, seed in jobs:
+            ep = session.run_policy(task_name, seed, source)
+            episodes.append(ep)
+            if on_episode:
+                on_episode(ep)
+    finally:
+        if own:
+            session.close()
+    return episodes
 
 
 def summarize(episodes: list[Episode]) -> dict[str, Any]:
-    """The pinned `cap bench tabletop --json` shape, plus per-split rates."""
-    from robot_api.tasks import TASKS
-
+    """The pinned `cap bench tabletop --json` shape, plus per-family "splits" (seen/unseen success rates) that
+    the table shows and `--json` leaves out."""
     families: dict[str, dict[str, Any]] = {}
     for ep in episodes:
-        fam = TASKS[ep.task].family if ep.task in TASKS else str(ep.task)
+        task = TASKS.get(str(ep.task))
+        fam = task.family if task else str(ep.task)
         f = families.setdefault(fam, {"episodes": 0, "successes": 0, "seconds": 0.0, "split": {}})
         f["episodes"] += 1
         f["successes"] += bool(ep.task_success)
         f["seconds"] += ep.seconds
-        split = "seen" if TASKS[ep.task].seen else "unseen"
-        s = f["split"].setdefault(split, [0, 0])
-        s[0] += bool(ep.task_success)
-        s[1] += 1
+        split = f["split"].setdefault("seen" if task is None or task.seen else "unseen", [0, 0])
+        split[0] += bool(ep.task_success)
+        split[1] += 1
     total = len(episodes)
     return {
         "episodes": total,
@@ -123,4 +191,15 @@ def summarize(episodes: list[Episode]) -> dict[str, Any]:
             }
             for name, f in families.items()
         },
+    }
+
+
+def pinned_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """Exactly {"episodes", "success_rate", "families": {NAME: {"episodes", "success_rate",
+    "seconds_per_episode"}}} (ARCHITECTURE.md)."""
+    keys = ("episodes", "success_rate", "seconds_per_episode")
+    return {
+        "episodes": summary["episodes"],
+        "success_rate": summary["success_rate"],
+        "families": {name: {k: f[k] for k in keys} for name, f in summary["families"].items()},
     }

@@ -38,7 +38,10 @@ def three_block_stack(reps: int = 5) -> float:
 
 def steps_per_second(steps: int = 5000) -> float:
     sim = PyBulletTabletop()
-    sim.reset([(f"{c} block", (x, -0.5)) for c, x in [("red", -0.1), ("green", 0.0), ("blue", 0.1)]] + [("gray bowl", (0.0, -0.7))])
+    sim.reset(
+        [(f"{c} block", (x, -0.5)) for c, x in [("red", -0.1), ("green", 0.0), ("blue", 0.1)]]
+        + [("gray bowl", (0.0, -0.7))]
+    )
     start = time.perf_counter()
     for _ in range(steps):
         sim._step()
@@ -59,15 +62,23 @@ def main() -> None:
                 ep = session.reference_episode(family, seed)
                 secs.append(ep.seconds)
                 ok += bool(ep.task_success)
-            per_family[family] = {"seconds_per_episode": round(statistics.mean(secs), 3), "success": f"{ok}/{args.seeds}"}
+            per_family[family] = {
+                "seconds_per_episode": round(statistics.mean(secs), 3),
+                "success": f"{ok}/{args.seeds}",
+            }
     stack = three_block_stack()
-    print(json.dumps({
-        "three_block_stack_s": round(stack, 3),
-        "goal_three_block_stack_s": 2.0,
-        "goal_met": stack < 2.0,
-        "physics_steps_per_s": round(steps_per_second()),
-        "families": per_family,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "three_block_stack_s": round(stack, 3),
+                "goal_three_block_stack_s": 2.0,
+                "goal_met": stack < 2.0,
+                "physics_steps_per_s": round(steps_per_second()),
+                "families": per_family,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,8 @@ UNSEEN = Attributes(
 
 ORDINALS = ("first", "second", "third", "fourth")
 DIRECTIONS: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "top": (0, 1), "bottom": (0, -1)}
-MAGNITUDE_SPLIT = 0.2  # metres along the axis: "a little" is at most a third of the 60 cm workspace, "a lot" more
+# Metres along the axis: "a little" is at most a third of the 60 cm workspace, "a lot" is more (the original).
+MAGNITUDE_SPLIT = 0.2
 
 
 def axis_sign(direction: str) -> tuple[int, int]:

@@ -114,7 +114,11 @@ def check_matching(per: Perception, attrs: dict, answer: dict) -> ck.Result:
     """As in the original: a block whose color has no bowl is free."""
     names = set(per.object_names())
     return ck.all_hold(
-        [ck.on_top_of(per, b, f"{color_of(b)} bowl") for b in ck.blocks(per) if f"{color_of(b)} bowl" in names]
+        [
+            ck.on_top_of(per, b, f"{color_of(b)} bowl")
+            for b in ck.blocks(per)
+            if f"{color_of(b)} bowl" in names
+        ]
     )
 
 
@@ -148,12 +152,16 @@ def gen_distance_to_bowl(rng: np.random.Generator, a: Attributes) -> Setup:
     def make() -> Setup | None:
         objects = sample_scene(rng, blocks, [bowl])
         pos = dict(objects)
-        d = sorted((float(np.linalg.norm(np.subtract(pos[f"{b} block"], pos[f"{bowl} bowl"]))), b) for b in blocks)
+        d = sorted(
+            (float(np.linalg.norm(np.subtract(pos[f"{b} block"], pos[f"{bowl} bowl"]))), b) for b in blocks
+        )
         if d[1][0] - d[0][0] <= MARGIN or d[2][0] - d[1][0] <= MARGIN:
             return None
         block = f"{(d[0] if distance == 'closest' else d[-1])[1]} block"
         cmd = f"pick up the block {distance} to the {bowl} bowl and place it on the {place}"
-        return Setup(objects, cmd, {"distance": distance, "bowl": f"{bowl} bowl", "place": place}, {"block": block})
+        return Setup(
+            objects, cmd, {"distance": distance, "bowl": f"{bowl} bowl", "place": place}, {"block": block}
+        )
 
     return _retry(make, "distance")
 
@@ -230,7 +238,9 @@ def gen_relative_to_bowl(rng: np.random.Generator, a: Attributes) -> Setup:
         if not is_clear(goal, objects, ignore=[block, bowl]) or not is_clear(goal, objects, margin=0.005):
             return None
         cmd = f"pick up the {block} and place it {magnitude} to the {direction} of the {bowl}"
-        return Setup(objects, cmd, {"block": block, "bowl": bowl, "direction": direction, "magnitude": magnitude}, {})
+        return Setup(
+            objects, cmd, {"block": block, "bowl": bowl, "direction": direction, "magnitude": magnitude}, {}
+        )
 
     return _retry(make, "relative placement")
 
@@ -243,8 +253,10 @@ def check_relative_to_bowl(per: Perception, attrs: dict, answer: dict) -> ck.Res
     little = attrs["magnitude"] == "a little"
     in_bowl = ck.on_top_of(per, attrs["block"], attrs["bowl"])[0]
     ok = along > 0 and (along <= MAGNITUDE_SPLIT if little else along > MAGNITUDE_SPLIT) and not in_bowl
-    return ok, f"{attrs['block']} is {along * 100:.1f} cm to the {attrs['direction']} of the {attrs['bowl']}" + (
-        " (in it)" if in_bowl else ""
+    return (
+        ok,
+        f"{attrs['block']} is {along * 100:.1f} cm to the {attrs['direction']} of the {attrs['bowl']}"
+        + (" (in it)" if in_bowl else ""),
     )
 
 
@@ -262,7 +274,9 @@ def gen_corner_by_distance(rng: np.random.Generator, a: Attributes) -> Setup:
             return None
         corner = (d[0] if distance == "closest" else d[-1])[1]
         cmd = f"pick up the {block} and place it in the corner {distance} to the {bowl} bowl"
-        return Setup(objects, cmd, {"block": block, "bowl": f"{bowl} bowl", "distance": distance}, {"corner": corner})
+        return Setup(
+            objects, cmd, {"block": block, "bowl": f"{bowl} bowl", "distance": distance}, {"corner": corner}
+        )
 
     return _retry(make, "corner distance")
 
@@ -293,7 +307,9 @@ def gen_relative_to_block(rng: np.random.Generator, a: Attributes) -> Setup:
         if not is_clear(goal, objects, ignore=[block, reference]):
             return None
         cmd = f"place the {block} {cm} cm to the {direction} of the {reference}"
-        return Setup(objects, cmd, {"block": block, "reference": reference, "direction": direction, "cm": cm}, {})
+        return Setup(
+            objects, cmd, {"block": block, "reference": reference, "direction": direction, "cm": cm}, {}
+        )
 
     return _retry(make, "relative placement")
 
@@ -307,7 +323,9 @@ def check_relative_to_block(per: Perception, attrs: dict, answer: dict) -> ck.Re
 def gen_circle(rng: np.random.Generator, a: Attributes) -> Setup:
     cm = int(_one(rng, a.radii_cm))
     objects = sample_scene(rng, _pick(rng, a.colors, int(rng.integers(3, 6))), [])
-    return Setup(objects, f"arrange all the blocks in a circle of radius {cm} cm around the middle", {"cm": cm}, {})
+    return Setup(
+        objects, f"arrange all the blocks in a circle of radius {cm} cm around the middle", {"cm": cm}, {}
+    )
 
 
 def check_circle(per: Perception, attrs: dict, answer: dict) -> ck.Result:
@@ -318,21 +336,107 @@ _ON_PLACE = "pick up the block {} and place it on a corner or side"
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in [
-        Family("pick-place", "pick up a block and place it on another block or a bowl", "seen", gen_pick_place, check_pick_place),
+        Family(
+            "pick-place",
+            "pick up a block and place it on another block or a bowl",
+            "seen",
+            gen_pick_place,
+            check_pick_place,
+        ),
         Family("stack-blocks", "stack all the blocks", "seen", gen_stack, check_stack),
-        Family("blocks-to-corner", "put all the blocks on a corner or side", "seen", gen_blocks_to_place, check_blocks_to_place),
-        Family("blocks-in-bowl", "put the blocks in a bowl", "seen", gen_blocks_in_bowl, check_blocks_in_bowl),
-        Family("blocks-in-matching-bowls", "put all the blocks in the bowls with matching colors", "seen", gen_matching, check_matching),
-        Family("block-direction-of-bowl", _ON_PLACE.format("to a direction of a bowl"), "seen", gen_direction_of_bowl, check_answer_block_on_place),
-        Family("block-distance-to-bowl", _ON_PLACE.format("closest/farthest to a bowl"), "seen", gen_distance_to_bowl, check_answer_block_on_place),
-        Family("nth-block-from-direction", "pick up the n-th block from a direction and place it on a corner or side", "seen", gen_nth_from_direction, check_answer_block_on_place),
-        Family("blocks-in-different-corners", "put all the blocks in different corners", "unseen", gen_different_corners, check_different_corners),
-        Family("blocks-in-mismatched-bowls", "put the blocks in the bowls with mismatched colors", "unseen", gen_mismatched, check_mismatched),
-        Family("stack-blocks-on-place", "stack all the blocks on a corner or side", "unseen", gen_stack_on_place, check_stack_on_place),
-        Family("block-relative-to-bowl", "place a block a little / a lot to a direction of a bowl", "unseen", gen_relative_to_bowl, check_relative_to_bowl),
-        Family("block-in-corner-by-distance", "place a block in the corner closest/farthest to a bowl", "unseen", gen_corner_by_distance, check_corner_by_distance),
-        Family("line-of-blocks", "put all the blocks in a horizontal, vertical or diagonal line", "unseen", gen_line, check_line),
-        Family("place-relative-to-block", "place a block some cm to a direction of another block", "extra", gen_relative_to_block, check_relative_to_block),
-        Family("blocks-in-circle", "arrange the blocks in a circle of a given radius around the middle", "extra", gen_circle, check_circle),
+        Family(
+            "blocks-to-corner",
+            "put all the blocks on a corner or side",
+            "seen",
+            gen_blocks_to_place,
+            check_blocks_to_place,
+        ),
+        Family(
+            "blocks-in-bowl", "put the blocks in a bowl", "seen", gen_blocks_in_bowl, check_blocks_in_bowl
+        ),
+        Family(
+            "blocks-in-matching-bowls",
+            "put all the blocks in the bowls with matching colors",
+            "seen",
+            gen_matching,
+            check_matching,
+        ),
+        Family(
+            "block-direction-of-bowl",
+            _ON_PLACE.format("to a direction of a bowl"),
+            "seen",
+            gen_direction_of_bowl,
+            check_answer_block_on_place,
+        ),
+        Family(
+            "block-distance-to-bowl",
+            _ON_PLACE.format("closest/farthest to a bowl"),
+            "seen",
+            gen_distance_to_bowl,
+            check_answer_block_on_place,
+        ),
+        Family(
+            "nth-block-from-direction",
+            "pick up the n-th block from a direction and place it on a corner or side",
+            "seen",
+            gen_nth_from_direction,
+            check_answer_block_on_place,
+        ),
+        Family(
+            "blocks-in-different-corners",
+            "put all the blocks in different corners",
+            "unseen",
+            gen_different_corners,
+            check_different_corners,
+        ),
+        Family(
+            "blocks-in-mismatched-bowls",
+            "put the blocks in the bowls with mismatched colors",
+            "unseen",
+            gen_mismatched,
+            check_mismatched,
+        ),
+        Family(
+            "stack-blocks-on-place",
+            "stack all the blocks on a corner or side",
+            "unseen",
+            gen_stack_on_place,
+            check_stack_on_place,
+        ),
+        Family(
+            "block-relative-to-bowl",
+            "place a block a little / a lot to a direction of a bowl",
+            "unseen",
+            gen_relative_to_bowl,
+            check_relative_to_bowl,
+        ),
+        Family(
+            "block-in-corner-by-distance",
+            "place a block in the corner closest/farthest to a bowl",
+            "unseen",
+            gen_corner_by_distance,
+            check_corner_by_distance,
+        ),
+        Family(
+            "line-of-blocks",
+            "put all the blocks in a horizontal, vertical or diagonal line",
+            "unseen",
+            gen_line,
+            check_line,
+        ),
+        Family(
+            "place-relative-to-block",
+            "place a block some cm to a direction of another block",
+            "extra",
+            gen_relative_to_block,
+            check_relative_to_block,
+        ),
+        Family(
+            "blocks-in-circle",
+            "arrange the blocks in a circle of a given radius around the middle",
+            "extra",
+            gen_circle,
+            check_circle,
+        ),
     ]
 }

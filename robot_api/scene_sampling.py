@@ -20,7 +20,9 @@ PLACE_CLEARANCE = 0.03
 Objects = list[tuple[str, tuple[float, float]]]
 
 
-def sample_scene(rng: np.random.Generator, block_colors: Sequence[str], bowl_colors: Sequence[str]) -> Objects:
+def sample_scene(
+    rng: np.random.Generator, block_colors: Sequence[str], bowl_colors: Sequence[str]
+) -> Objects:
     """(name, (x, y)) for each block then each bowl; bowls are placed first since they need more room."""
     names = [f"{c} bowl" for c in bowl_colors] + [f"{c} block" for c in block_colors]
     lo, hi = BOUNDS[:2, 0] + EDGE, BOUNDS[:2, 1] - EDGE

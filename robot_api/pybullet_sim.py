@@ -12,6 +12,8 @@ while something moves, and releases end by settle detection (every object at res
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -44,10 +46,20 @@ MAX_JOINT_STEP = 0.05  # radians per simulated step of the kinematic arm
 MIN_Z = 0.005  # fingertips may not go lower: that is the table
 
 
+def check_display() -> None:
+    """Raise RuntimeError unless a window can be opened (PyBullet's GUI would abort the process instead)."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise RuntimeError("the PyBullet window needs a display, and none is set (DISPLAY is empty)")
+
+
 class PyBulletTabletop:
-    """One simulated tabletop. `gui=True` opens a window (needs a display); DIRECT otherwise."""
+    """One simulated tabletop. `gui=True` opens a window (needs a display); DIRECT (headless) otherwise."""
 
     def __init__(self, gui: bool = False, time_step: float = 1 / 240):
+        if gui:
+            check_display()
         self.client = pb.connect(pb.GUI if gui else pb.DIRECT)
         self.time_step = time_step
         self.objects: dict[str, int] = {}

@@ -40,29 +40,30 @@ class TabletopAPI:
                 f"unknown object {name!r}; objects: {self.get_obj_names()}; places: {list(PLACES)}"
             )
 
-    def get_obj_pos(self, name: str) -> np.ndarray:
+    def get_obj_pos(self, obj_name: str) -> np.ndarray:
         """(x, y) of an object, or of a named place such as 'top left corner'."""
-        self._check_name(name)
-        if name in PLACES:
-            return PLACES[name].copy()
-        return np.asarray(self.perception.object_position(name))[:2].copy()
+        self._check_name(obj_name)
+        if obj_name in PLACES:
+            return PLACES[obj_name].copy()
+        return np.asarray(self.perception.object_position(obj_name), dtype=float)[:2].copy()
 
-    def get_bbox(self, name: str) -> tuple[float, float, float, float]:
-        """(x_min, y_min, x_max, y_max) of an object."""
-        self._check_name(name)
-        if name in PLACES:
-            x, y = PLACES[name]
+    def get_bbox(self, obj_name: str) -> tuple[float, float, float, float]:
+        """(x_min, y_min, x_max, y_max) of an object (a point for a named place)."""
+        self._check_name(obj_name)
+        if obj_name in PLACES:
+            x, y = (float(v) for v in PLACES[obj_name])
             return (x, y, x, y)
-        box = self.perception.object_bbox(name)
+        box = self.perception.object_bbox(obj_name)
         return (float(box[0]), float(box[1]), float(box[3]), float(box[4]))
 
-    def get_color(self, name: str) -> tuple[float, float, float]:
-        """RGB in [0, 1]."""
-        self._check_name(name)
-        return tuple(float(v) for v in self.perception.object_color(name))  # type: ignore[return-value]
+    def get_color(self, obj_name: str) -> tuple[float, float, float]:
+        """RGB of an object, each in [0, 1]."""
+        self._check_name(obj_name)
+        return tuple(float(v) for v in self.perception.object_color(obj_name))  # type: ignore[return-value]
 
-    def is_obj_visible(self, name: str) -> bool:
-        return bool(isinstance(name, str) and self.perception.object_visible(name))
+    def is_obj_visible(self, obj_name: str) -> bool:
+        """True when the object is on the table and seen."""
+        return bool(isinstance(obj_name, str) and self.perception.object_visible(obj_name))
 
     # -- places --------------------------------------------------------------------------------------
     def denormalize_xy(self, pos_normalized: Sequence[float]) -> np.ndarray:
@@ -71,9 +72,11 @@ class TabletopAPI:
         return BOUNDS[:2, 0] + p * (BOUNDS[:2, 1] - BOUNDS[:2, 0])
 
     def get_corner_name(self, pos: Sequence[float]) -> str:
+        """The corner nearest to (x, y), e.g. 'top left corner'."""
         return min(CORNERS, key=lambda c: float(np.linalg.norm(PLACES[c] - np.asarray(pos)[:2])))
 
     def get_side_name(self, pos: Sequence[float]) -> str:
+        """The side nearest to (x, y), e.g. 'left side'."""
         return min(SIDES, key=lambda s: float(np.linalg.norm(PLACES[s] - np.asarray(pos)[:2])))
 
     # -- control -------------------------------------------------------------------------------------
@@ -106,12 +109,14 @@ class TabletopAPI:
         pick_xy, place_xy = self._xy(arg1), self._xy(arg2)
         for xy in (pick_xy, place_xy):  # refuse before moving: the robot must not stop halfway
             _check_workspace(xy)
-        pick_z = self._top_at(pick_xy, half_width=0.005) + PICK_GAP
+        what = arg1 if isinstance(arg1, str) else f"position {np.round(pick_xy, 3).tolist()}"
+        surface = self._top_at(pick_xy, half_width=0.005)
+        if surface <= 0.0:  # only the table there: refuse before moving
+            raise ValueError(f"nothing to pick up at {what}")
         self.robot.move_to((*pick_xy, SAFE_Z))
-        self.robot.move_to((*pick_xy, pick_z))
+        self.robot.move_to((*pick_xy, surface + PICK_GAP))
         if not self.robot.gripper_close():
             self.robot.move_to((*pick_xy, SAFE_Z))
-            what = arg1 if isinstance(arg1, str) else f"position {np.round(pick_xy, 3).tolist()}"
             raise ValueError(f"nothing to pick up at {what}")
         self.robot.move_to((*pick_xy, SAFE_Z))
         held = self.robot.holding()
@@ -129,14 +134,21 @@ class TabletopAPI:
         self.robot.move_to((p[0], p[1], z))
 
     def follow_traj(self, traj: Sequence[Sequence[float]]) -> None:
-        for pos in traj:
-            self.goto_pos(pos)
+        """Move the gripper through each (x, y) or (x, y, z) point in turn (checked before the first move)."""
+        points = [np.asarray(p, dtype=float).reshape(-1) for p in traj]
+        for p in points:
+            if p.size < 2 or not np.all(np.isfinite(p)):
+                raise ValueError(f"expected (x, y) or (x, y, z) points, got {p.tolist()}")
+            _check_workspace(p[:2])
+        for p in points:
+            self.goto_pos(p)
 
     def get_robot_pos(self) -> np.ndarray:
         """(x, y) of the gripper."""
         return np.asarray(self.robot.ee_pose()[0])[:2].copy()
 
     def say(self, msg: str) -> None:
+        """Tell the user something."""
         text = str(msg)
         self.said.append(text)
         if self._on_say:

@@ -44,6 +44,8 @@ class Task:
 
     def instance(self, seed: int) -> Instance:
         """The scene and command for `seed` (numpy's PCG64 seeded by the seed and the task name)."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"a seed is a non-negative integer, got {seed!r}")
         rng = np.random.default_rng([int(seed), zlib.crc32(self.name.encode())])
         setup = FAMILIES[self.family].generate(rng, SEEN if self.seen else UNSEEN)
         return Instance(self.name, int(seed), setup.objects, setup.command, setup.attributes, setup.answer)

@@ -77,6 +77,8 @@ def test_exec_without_task_and_failures(tmp_path):
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
     unknown = cap("exec", str(ok), "--task", "stak-blocks")
     assert unknown.returncode == 2 and "stack-blocks" in unknown.stderr
+    negative = cap("exec", str(ok), "--task", "stack-blocks", "--seed", "-1")
+    assert negative.returncode == 2 and "--seed" in negative.stderr and "Traceback" not in negative.stderr
 
 
 def test_bench_reference_json(tmp_path):
@@ -93,7 +95,9 @@ def test_bench_reference_json(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
+    assert set(summary) == {"episodes", "success_rate", "families"}
     assert summary["episodes"] == 2 and summary["success_rate"] == 1.0
     assert set(summary["families"]) == {"pick-place", "line-of-blocks"}
     for fam in summary["families"].values():
-        assert {"episodes", "success_rate", "seconds_per_episode"} <= set(fam)
+        assert set(fam) == {"episodes", "success_rate", "seconds_per_episode"}
+        assert fam["episodes"] == 1 and fam["success_rate"] == 1.0 and fam["seconds_per_episode"] > 0

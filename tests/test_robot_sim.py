@@ -94,3 +94,59 @@ def test_describe_comes_from_the_real_api():
     assert names == list(TabletopAPI.NAMES)
     sigs = {d["name"]: d["signature"] for d in TabletopAPI.describe()}
     assert sigs["put_first_on_second"] == "put_first_on_second(arg1, arg2)"
+
+
+def test_follow_traj_refuses_before_moving_when_any_point_is_unsafe(api, sim):
+    before = sim.joint_state()
+    with pytest.raises(SafetyError, match="outside the workspace"):
+        api.follow_traj([[0.0, -0.4], [0.1, -0.5], [0.9, -0.5]])
+    assert np.allclose(sim.joint_state(), before)
+
+
+def test_goto_pos_above_the_workspace_is_refused(api, sim):
+    before = sim.joint_state()
+    with pytest.raises(SafetyError, match="above the workspace"):
+        api.goto_pos([0.0, -0.5, 0.9])
+    assert np.allclose(sim.joint_state(), before)
+
+
+def test_bad_arguments_are_clear(api):
+    with pytest.raises(ValueError, match="expected an"):
+        api.put_first_on_second("red block", [float("nan"), 0.0])
+    with pytest.raises(TypeError, match="object name"):
+        api.get_obj_pos(3)
+    with pytest.raises(ValueError, match="nothing to pick up"):
+        api.put_first_on_second([0.2, -0.3], "green bowl")
+
+
+def test_values_handed_to_policies_are_plain(api):
+    assert isinstance(api.get_obj_names(), list) and all(isinstance(n, str) for n in api.get_obj_names())
+    assert isinstance(api.get_obj_pos("red block"), np.ndarray) and api.get_obj_pos("red block").shape == (2,)
+    assert all(type(v) is float for v in api.get_bbox("red block") + api.get_color("red block"))
+    assert type(api.is_obj_visible("red block")) is bool
+    assert set(api.functions()) == set(TabletopAPI.NAMES)
+    assert all(d["doc"] for d in TabletopAPI.describe())
+
+
+def test_gif_and_png_of_an_episode(api, sim, tmp_path):
+    from PIL import Image
+
+    from robot_api.render import GifRecorder, save_png
+
+    with GifRecorder(sim) as rec:
+        api.put_first_on_second("red block", "green bowl")
+    gif = rec.save(tmp_path / "episode.gif")
+    with Image.open(gif) as img:
+        assert img.format == "GIF" and img.n_frames >= 3
+    png = save_png(sim, tmp_path / "scene.png")
+    with Image.open(png) as img:
+        assert img.size == (960, 360)
+        pixels = np.asarray(img.convert("RGB"), dtype=float)
+    assert pixels.std() > 10  # a real picture, not a blank canvas
+
+
+def test_gui_needs_a_display(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(RuntimeError, match="display"):
+        PyBulletTabletop(gui=True)

@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
     )
+    parser.add_argument("--gui", action="store_true", help="show the PyBullet window (needs a display)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the pinned shape)")
 
 
@@ -32,6 +33,13 @@ def run(args: argparse.Namespace) -> int:
         code = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CapError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if args.seed < 0:
+        raise CapError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.timeout <= 0:
+        raise CapError(f"--timeout must be positive, got {args.timeout}")
+    for out in (args.png, args.gif):
+        if out and not Path(out).resolve().parent.is_dir():
+            raise CapError(f"cannot write {out}: its folder does not exist")
     if args.task:
         ep = _run_on_task(code, args)
     else:
@@ -54,17 +62,30 @@ def _run_on_task(code: str, args: argparse.Namespace):
         get_task(args.task)
     except KeyError as exc:
         raise CapError(str(exc.args[0])) from None
-    with TabletopSession(timeout=args.timeout) as session:
+    if args.gui:
+        from robot_api.pybullet_sim import check_display
+
+        try:
+            check_display()
+        except RuntimeError as exc:
+            raise CapError(str(exc), hint="drop --gui; use --png/--gif for pictures") from None
+    with TabletopSession(timeout=args.timeout, gui=args.gui) as session:
         inst = session.setup(args.task, args.seed)
         inputs = {"task": dict(inst.attributes), "command": inst.command}
         if args.gif:
             with GifRecorder(session.sim) as rec:
                 ep = session.episode(code, inputs)
-            rec.save(args.gif)
+            try:
+                rec.save(args.gif)
+            except OSError as exc:
+                raise CapError(f"cannot write {args.gif}: {exc.strerror or exc}") from None
         else:
             ep = session.episode(code, inputs)
-        if args.png:
-            save_png(session.sim, args.png)
+        try:
+            if args.png:
+                save_png(session.sim, args.png)
+        except OSError as exc:
+            raise CapError(f"cannot write {args.png}: {exc.strerror or exc}") from None
     return ep
 
 

@@ -50,7 +50,7 @@ def _pick(rng: np.random.Generator, pool: Sequence[str], k: int) -> list[str]:
 
 
 def _one(rng: np.random.Generator, pool: Sequence[Any]) -> Any:
-    return pool[int(rng.integers(len(pool)))]
+    return rng.choice(list(pool)).item()
 
 
 def _retry(make: Callable[[], Setup | None], what: str) -> Setup:

@@ -90,9 +90,7 @@ def _pct(rate: float | None) -> str:
 
 def print_summary(summary: dict, as_json: bool, failures: list) -> None:
     if as_json:
-        from cap.evals.tabletop import pinned_summary
-
-        print(json.dumps(pinned_summary(summary)))
+        print(json.dumps(summary))
         return
     print(f"{'FAMILY':30} {'EPISODES':>8} {'SUCCESS':>8} {'SEEN':>6} {'UNSEEN':>6} {'S/EP':>6}")
     for name, f in summary["families"].items():

@@ -165,8 +165,8 @@ def run_episodes(
 
 
 def summarize(episodes: list[Episode]) -> dict[str, Any]:
-    """The pinned `cap bench tabletop --json` shape, plus per-family "splits" (seen/unseen success rates) that
-    the table shows and `--json` leaves out."""
+    """The pinned `cap bench tabletop --json` shape; each family also carries "splits", its success rate per
+    seen/unseen attribute split (an extension other commands and tests read)."""
     families: dict[str, dict[str, Any]] = {}
     for ep in episodes:
         task = TASKS.get(str(ep.task))
@@ -191,15 +191,4 @@ def summarize(episodes: list[Episode]) -> dict[str, Any]:
             }
             for name, f in families.items()
         },
-    }
-
-
-def pinned_summary(summary: dict[str, Any]) -> dict[str, Any]:
-    """Exactly {"episodes", "success_rate", "families": {NAME: {"episodes", "success_rate",
-    "seconds_per_episode"}}} (ARCHITECTURE.md)."""
-    keys = ("episodes", "success_rate", "seconds_per_episode")
-    return {
-        "episodes": summary["episodes"],
-        "success_rate": summary["success_rate"],
-        "families": {name: {k: f[k] for k in keys} for name, f in summary["families"].items()},
     }

@@ -1,4 +1,4 @@
-"""List the tabletop tasks: every instruction family of the original benchmark, in seen and unseen color splits."""
+"""List the tabletop tasks: every instruction family of the original benchmark, in seen and unseen attribute splits."""
 
 from __future__ import annotations
 

@@ -208,3 +208,18 @@ def test_failing_policy_is_reported_not_hidden(session):
     ep = session.episode("say('doing nothing')", {"task": inst.attributes})
     assert ep.status == "ok" and ep.task_success is False and ep.said == ["doing nothing"]
     assert np.isfinite(ep.seconds)
+
+
+def test_unsafe_motion_in_a_policy_is_an_error_the_policy_can_catch(session):
+    session.setup("pick-place", 0)
+    ep = session.episode("goto_pos([0.9, -0.5, 0.2])")
+    assert ep.status == "error" and "SafetyError" in ep.error and "outside the workspace" in ep.error
+    ep = session.episode("try:\n    goto_pos([0.9, -0.5, 0.2])\nexcept SafetyError as e:\n    say('refused')")
+    assert ep.status == "ok" and ep.said == ["refused"]
+
+
+def test_unknown_object_in_a_policy_lists_the_objects(session):
+    inst = session.setup("pick-place", 0)
+    ep = session.episode("put_first_on_second('purple block', 'middle')")
+    assert ep.status == "error" and "purple block" in ep.error
+    assert all(name in ep.error for name, _ in inst.objects)

@@ -13,6 +13,8 @@ from pathlib import Path
 from cap.errors import CapError
 from cap.output import print_json, show_episode
 
+POLICY_MODULES = ("numpy", "shapely", "math")  # what a policy may import (same as cap.evals.tabletop)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", metavar="POLICY.py", help="the policy file to run")
@@ -95,7 +97,8 @@ def _run_alone(code: str, timeout: float):
 
     said: list[str] = []
     started = time.perf_counter()
-    with Sandbox(api={"say": lambda msg: said.append(str(msg))}, timeout=timeout) as sb:
+    api = {"say": lambda msg: said.append(str(msg))}
+    with Sandbox(api=api, modules=POLICY_MODULES, timeout=timeout, profile="policy") as sb:
         out = sb.run(code)
     return Episode(
         task=None,

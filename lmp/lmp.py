@@ -137,21 +137,13 @@ class LMP:
         prompt = self.build_prompt(query, context)
         cfg = self.config
         if cfg.api == "completions":
-            return Request(
-                lmp=cfg.name,
-                query=request_query,
-                prompt=prompt,
-                stop=cfg.stop,
-                temperature=cfg.temperature,
-                max_tokens=cfg.max_tokens,
-            )
-        messages = ({"role": "system", "content": CHAT_SYSTEM}, {"role": "user", "content": prompt})
+            shape = {"prompt": prompt, "stop": cfg.stop}
+        else:  # chat answers are cut at the stop markers after extraction, not by the server
+            shape = {
+                "messages": ({"role": "system", "content": CHAT_SYSTEM}, {"role": "user", "content": prompt})
+            }
         return Request(
-            lmp=cfg.name,
-            query=request_query,
-            messages=messages,
-            temperature=cfg.temperature,
-            max_tokens=cfg.max_tokens,
+            lmp=cfg.name, query=request_query, temperature=cfg.temperature, max_tokens=cfg.max_tokens, **shape
         )
 
     # -- generation --------------------------------------------------------------------------------

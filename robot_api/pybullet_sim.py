@@ -294,9 +294,8 @@ class PyBulletTabletop:
         if z > 0.5:
             raise SafetyError(f"height {z:.3f} m is above the workspace")
 
-    def move_to(self, position: Sequence[float], speed: float = 1.0, stop_on_contact: bool = False) -> bool:
-        """Move in a straight line; with `stop_on_contact`, stop early when the held object (or the hand)
-        touches something and return True."""
+    def move_to(self, position: Sequence[float], speed: float = 1.0) -> None:
+        """Move the hand (pointing down) in a straight line to `position`; SafetyError before moving if unsafe."""
         target = np.asarray(position, dtype=float)
         self.check_safe(target)
         start = self.ee_pose()[0]
@@ -310,16 +309,13 @@ class PyBulletTabletop:
             waypoint = start + (target - start) * i / n
             q = q_goal if i == n else self._ik_once(waypoint, self._yaw, 40, 1e-4, rest=q_prev)
             # Keep the arm continuous: a jump in joint space (an IK branch flip) is split into small steps,
-            # so whatever the arm sweeps through is pushed gently instead of flung.
+            # so the held object never jumps through what it might touch.
             substeps = max(1, int(np.ceil(np.max(np.abs(q - q_prev)) / MAX_JOINT_STEP)))
             for k in range(1, substeps + 1):
                 self._set_arm(q_prev + (q - q_prev) * k / substeps)
                 for _ in range(2):
                     self._step()
-                if stop_on_contact and self._in_contact():
-                    return True
             q_prev = q
-        return False
 
     def _set_arm(self, q: Sequence[float]) -> None:
         """The arm is kinematic: it goes exactly where IK says and stays there (see `_step`)."""
@@ -336,17 +332,6 @@ class PyBulletTabletop:
             pos, orn = pb.multiplyTransforms(ee_pos.tolist(), ee_orn.tolist(), rel_pos, rel_orn)
             pb.resetBasePositionAndOrientation(body, pos, orn, physicsClientId=self.client)
             pb.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0), physicsClientId=self.client)
-
-    def _in_contact(self) -> bool:
-        c = self.client
-        if self._held:
-            body = self._held[1]
-            return any(
-                p[2] not in (self.robot, body) for p in pb.getContactPoints(bodyA=body, physicsClientId=c)
-            )
-        return bool(
-            pb.getContactPoints(bodyA=self.robot, linkIndexA=FINGER_JOINTS[0], physicsClientId=c)
-        ) or bool(pb.getContactPoints(bodyA=self.robot, linkIndexA=FINGER_JOINTS[1], physicsClientId=c))
 
     def _hold_arm(self, q: Sequence[float]) -> None:
         pb.setJointMotorControlArray(
@@ -372,30 +357,6 @@ class PyBulletTabletop:
         self.steps += 1
         if self.frame_hook is not None and self.steps % 24 == 0:
             self.frame_hook()
-
-    def surface_height(self, xy: Sequence[float], half_width: float = BLOCK_SIZE / 2) -> float:
-        """Height of the highest surface under a footprint centred at `xy` (the table is 0), ignoring what is held."""
-        held = self._held[1] if self._held else None
-        top = 0.0
-        for body in self.objects.values():
-            if body == held:
-                continue
-            lo, hi = pb.getAABB(body, physicsClientId=self.client)
-            if (
-                lo[0] < xy[0] + half_width
-                and hi[0] > xy[0] - half_width
-                and lo[1] < xy[1] + half_width
-                and hi[1] > xy[1] - half_width
-            ):
-                top = max(top, hi[2])
-        return top
-
-    def held_extent_below(self) -> float:
-        """How far the held object reaches below the fingertips (0 when nothing is held)."""
-        if not self._held:
-            return 0.0
-        lo, _ = pb.getAABB(self._held[1], physicsClientId=self.client)
-        return float(self.ee_pose()[0][2] - lo[2])
 
     def gripper_close(self) -> bool:
         """Suction: attach the object whose top is within 1.5 cm below the fingertips and under the hand."""

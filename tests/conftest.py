@@ -21,3 +21,13 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("CAP_CACHE", str(tmp_path / "cache.sqlite"))
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """One headless PyBullet tabletop per test module (start-up is the slow part)."""
+    from robot_api.pybullet_sim import PyBulletTabletop
+
+    s = PyBulletTabletop()
+    yield s
+    s.close()

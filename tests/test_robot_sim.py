@@ -12,13 +12,6 @@ from robot_api.tasks import get_task
 pytestmark = pytest.mark.xdist_group("sim")
 
 
-@pytest.fixture(scope="module")
-def sim():
-    s = PyBulletTabletop()
-    yield s
-    s.close()
-
-
 @pytest.fixture
 def api(sim):
     sim.reset([("red block", (0.1, -0.4)), ("blue block", (-0.1, -0.6)), ("green bowl", (0.15, -0.65))])

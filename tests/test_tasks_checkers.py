@@ -4,18 +4,10 @@ import numpy as np
 import pytest
 
 from cap.evals.tabletop import TabletopSession
-from robot_api.pybullet_sim import PyBulletTabletop
 from robot_api.scene import PLACES
 from robot_api.tasks import FAMILIES, TASKS, Instance
 
 pytestmark = pytest.mark.xdist_group("sim")
-
-
-@pytest.fixture(scope="module")
-def sim():
-    s = PyBulletTabletop()
-    yield s
-    s.close()
 
 
 def check(sim, family, objects, attrs, answer):

@@ -45,7 +45,14 @@ key from OPENAI_API_KEY, model from --model or CAP_MODEL.
 """
 
 
-def _add(sub: argparse._SubParsersAction, name: str, module: str, help_text: str, **extra: str) -> None:
+def _add(
+    sub: argparse._SubParsersAction, name: str, module: str, help_text: str, load: bool, **extra: str
+) -> None:
+    """A subcommand. Its module (and everything it imports) loads only when `load` is set, i.e. when this is
+    the command being run: starting `cap bench evaluate` should not pay for the LLM stack or the simulator."""
+    if not load:
+        sub.add_parser(name, help=help_text)
+        return
     mod = importlib.import_module(f"cap.commands.{module}")
     parser = sub.add_parser(
         name,
@@ -60,7 +67,13 @@ def _add(sub: argparse._SubParsersAction, name: str, module: str, help_text: str
     parser.set_defaults(_run=mod.run)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, with full arguments for the command named in `argv` (every command when `argv` is None)."""
+    words = [a for a in argv if not a.startswith("-")] if argv is not None else None
+
+    def wanted(*path: str) -> bool:
+        return words is None or tuple(words[: len(path)]) == path
+
     parser = argparse.ArgumentParser(
         prog="cap",
         description="Code as Policies: a language model turns commands into Python policies that drive a robot.",
@@ -70,14 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cap {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name, module, help_text in COMMANDS:
-        _add(sub, name, module, help_text)
+        _add(sub, name, module, help_text, wanted(name))
 
     bench = sub.add_parser(
         "bench", help="benchmarks: humaneval, evaluate, tabletop", description="Benchmarks."
     )
     bench_sub = bench.add_subparsers(title="benchmarks", metavar="BENCH")
     for name, module, help_text in BENCH_COMMANDS:
-        _add(bench_sub, name, module, help_text)
+        _add(bench_sub, name, module, help_text, wanted("bench", name))
     bench.set_defaults(_run=lambda _args: _missing(bench))
 
     cache = sub.add_parser(
@@ -85,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cache_sub = cache.add_subparsers(title="actions", metavar="ACTION")
     for name, module, help_text in CACHE_COMMANDS:
-        _add(cache_sub, name, module, help_text, action=name)
+        _add(cache_sub, name, module, help_text, wanted("cache", name), action=name)
     cache.set_defaults(_run=lambda _args: _missing(cache))
     return parser
 
@@ -96,7 +109,8 @@ def _missing(parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "_run"):
         parser.print_help(sys.stderr)

@@ -5,18 +5,47 @@ with Sandbox(api={"say": say}, modules=("numpy", "shapely", "math"), timeout=10.
     outcome = sb.run(code)   # outcome.status in {"ok", "violation", "error", "timeout", "resource"}
 """
 
-from sandbox.outcome import STATUSES, Outcome
-from sandbox.report import LAYERS, isolation_report
-from sandbox.sandbox import Sandbox, SandboxUnavailable
-from sandbox.validate import Violation, validate
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.outcome import STATUSES, Outcome
+    from sandbox.report import LAYERS, isolation_report
+    from sandbox.sandbox import Sandbox, SandboxUnavailable, Session
+    from sandbox.validate import Violation, validate
+
+# Loaded on first use: a warm worker imports `sandbox.worker`, and every module it does not need is time
+# added to each worker start.
+_EXPORTS = {
+    "LAYERS": "sandbox.report",
+    "STATUSES": "sandbox.outcome",
+    "Outcome": "sandbox.outcome",
+    "Sandbox": "sandbox.sandbox",
+    "SandboxUnavailable": "sandbox.sandbox",
+    "Session": "sandbox.sandbox",
+    "Violation": "sandbox.validate",
+    "isolation_report": "sandbox.report",
+    "validate": "sandbox.validate",
+}
 __all__ = [
     "LAYERS",
     "STATUSES",
     "Outcome",
     "Sandbox",
     "SandboxUnavailable",
+    "Session",
     "Violation",
     "isolation_report",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -80,12 +80,18 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 
 
+SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache")
+
+
 def readable_paths() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
     # An editable install imports the sandbox package from the source tree: that package, not the tree (which
     # may hold transcripts, caches and keys).
     paths.add(os.path.dirname(os.path.abspath(__file__)))
+    # Shared libraries that extension modules load (libstdc++ for numpy, libsqlite3 for sqlite3): public
+    # system files, needed to import such a module inside a run rather than only in the warm worker.
+    paths |= set(SYSTEM_LIBRARY_DIRS)
     # Never the root or a home directory: a path here opens everything below it for reading.
     too_wide = {"/", os.path.expanduser("~"), "/root", "/home", "/etc", "/tmp"}
     return sorted(p for p in paths if os.path.exists(p) and os.path.abspath(p) not in too_wide)
@@ -178,6 +184,19 @@ def apply_rlimits(memory_mb: int | None, cpu_seconds: float | None, baseline_byt
     limit(resource.RLIMIT_CORE, 0)
     limit(resource.RLIMIT_NOFILE, 64)
     limit(resource.RLIMIT_NPROC, 0)
+
+
+def limit_cpu_from_now(cpu_seconds: float | None) -> None:
+    """A session child runs several programs: each gets `cpu_seconds` more than what was used before it (a
+    soft limit: SIGXCPU ends the child; the hard limit stays the worker's)."""
+    if not cpu_seconds:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime) + int(cpu_seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def probe() -> dict[str, Any]:

@@ -10,9 +10,8 @@ import base64
 import json
 import socket
 import struct
+import sys
 from typing import Any
-
-import numpy as np
 
 MAX_FRAME = 64 * 1024 * 1024
 _HEADER = struct.Struct("!I")
@@ -45,9 +44,12 @@ def encode(value: Any, _depth: int = 0) -> Any:
         return encode(int(value), _depth + 1)
     if isinstance(value, float):
         return float(value)
-    if isinstance(value, np.generic):
+    # A numpy value can exist only once numpy is imported; not importing it here keeps processes that never
+    # use it (the host of a HumanEval run, its workers) smaller and quicker to fork.
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.generic):
         return encode(value.item(), _depth + 1)
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise WireError("object arrays cannot cross the sandbox boundary")
         data = np.ascontiguousarray(value)
@@ -76,6 +78,8 @@ def decode(obj: Any) -> Any:
         if tag == "i":
             return int(body)
         if tag == "a":
+            import numpy as np
+
             dtype, shape, data = body
             dt = np.dtype(dtype)
             if dt.hasobject:

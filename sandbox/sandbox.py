@@ -97,6 +97,7 @@ class Sandbox:
 
     profile="policy": validated code, restricted builtins, allow-listed modules, the given API.
     profile="program": general Python (stdlib imports), contained by the OS layers alone.
+    workers: warm workers to start now, side by side (the first is awaited, so a missing layer fails here).
     """
 
     def __init__(
@@ -111,6 +112,7 @@ class Sandbox:
         allow_unisolated: bool | None = None,
         landlock: bool = True,
         seccomp: bool = True,
+        workers: int = 1,
     ):
         if profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
@@ -136,6 +138,7 @@ class Sandbox:
         self._ready = threading.Condition(self._lock)  # notified when a worker becomes idle
         self._starting = 0  # workers `warm` is starting
         self._closed = False
+        self.warm(workers - 1)  # the others start in the background, alongside the first
         self._release(self._spawn())  # start warm now, and fail now if isolation is missing
 
     # -- lifecycle ---------------------------------------------------------------------------------

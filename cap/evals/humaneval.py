@@ -85,7 +85,11 @@ def open_sandbox(settings: EvalSettings):
         raise CapError(f"the sandbox package cannot be imported: {exc}") from None
     try:
         sandbox = Sandbox(
-            profile="program", modules=(), timeout=settings.timeout + 1.0, memory_mb=settings.memory_mb
+            profile="program",
+            modules=(),
+            timeout=settings.timeout + 1.0,
+            memory_mb=settings.memory_mb,
+            workers=settings.workers,  # one per lane, started together
         )
     except SandboxUnavailable as exc:
         raise CapError(str(exc), hint="run `cap doctor` to see which isolation layers work here") from None
@@ -354,8 +358,6 @@ def _run_pending(
         return index, result
 
     with open_sandbox(settings) as sandbox:
-        # one worker per lane, started while the calibration runs
-        warmer.submit(sandbox.warm, settings.workers)
         correction = calibrate(sandbox)
         threads = min(settings.running_cap(), max(len(pending), 1))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="humaneval") as pool:

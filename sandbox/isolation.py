@@ -14,6 +14,7 @@ import ctypes
 import errno
 import os
 import resource
+import signal
 import sys
 import sysconfig
 import tempfile
@@ -75,6 +76,7 @@ DENIED_SYSCALLS = (
     "pidfd_send_signal",
 )
 CLONE_THREAD = 0x00010000
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -145,8 +147,7 @@ class SeccompLoader:
     pays two prctl calls (about 10 µs) instead of loading libc and building structures (about 1 ms)."""
 
     def __init__(self, bpf: bytes):
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.prctl = libc.prctl
+        self.prctl = _LIBC.prctl
         self.buf = ctypes.create_string_buffer(bpf, len(bpf))
         self.prog = _SockFprog(len(bpf) // 8, ctypes.addressof(self.buf))
         self.prog_ref = ctypes.byref(self.prog)
@@ -156,6 +157,19 @@ class SeccompLoader:
             raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
         if self.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self.prog_ref, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(SECCOMP) failed")
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (the parent must be single-threaded: the
+    signal follows the thread that forked), so nothing a sandbox started outlives the host: the zygote ends
+    when the host goes, its workers with it, their children with them. Exits if the parent is gone already."""
+    if _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PDEATHSIG) failed")
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def load_seccomp(bpf: bytes) -> None:

@@ -110,6 +110,7 @@ class _Worker:
             worker_data.close()
         # A pidfd names this process and no other, even after it exits (the zygote reaps it only on `close`).
         self._pidfd = os.pidfd_open(self.pid)
+        self._pidfd_lock = threading.RLock()  # a lane and `Sandbox.close` may close a worker at once
         self._exited = False
         self.ctl, self.data = host_ctl, host_data
         self.child_pid: int | None = None  # the child running a program right now, if any
@@ -125,19 +126,21 @@ class _Worker:
         self.layers: dict[str, Any] = ready.get("layers", {})
 
     def _has_exited(self, wait: float | None = 0) -> bool:
-        if not self._exited and self._pidfd >= 0:
-            self._exited = bool(select.select([self._pidfd], [], [], wait)[0])
-        return self._exited
+        with self._pidfd_lock:
+            if not self._exited and self._pidfd >= 0:
+                self._exited = bool(select.select([self._pidfd], [], [], wait)[0])
+            return self._exited
 
     def alive(self) -> bool:
         return not self.abandoned and not self._has_exited()
 
     def _kill(self) -> None:
-        if self._pidfd >= 0 and not self._has_exited():
-            try:
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        with self._pidfd_lock:
+            if self._pidfd >= 0 and not self._has_exited():
+                try:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def abandon(self) -> None:
         """Kill a worker that broke its protocol or died; its child (if any) goes with `close`."""
@@ -152,12 +155,13 @@ class _Worker:
             self.child_pid = None
         for s in (self.ctl, self.data):
             s.close()
-        if self._pidfd < 0:
-            return
-        self._kill()
-        self._has_exited(wait=None)
-        os.close(self._pidfd)
-        self._pidfd = -1
+        with self._pidfd_lock:
+            if self._pidfd < 0:
+                return
+            self._kill()
+            self._has_exited(wait=None)
+            os.close(self._pidfd)
+            self._pidfd = -1
         self._zygote.reap(self.pid)
 
 

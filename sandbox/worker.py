@@ -126,12 +126,18 @@ def _classify(exc: BaseException) -> str:
 
 
 def run_child(
-    request: dict[str, Any], data: socket.socket, seccomp: isolation.SeccompLoader | None, baseline: int
+    request: dict[str, Any],
+    data: socket.socket,
+    seccomp: isolation.SeccompLoader | None,
+    baseline: int,
+    worker: int,
 ) -> None:
-    """Runs in the forked child; never returns. A session child (request["session"]) then waits on the data
-    channel for further run requests, each run in a fresh namespace, until the host sends anything else."""
+    """Runs in the forked child of `worker`; never returns. A session child (request["session"]) then waits on
+    the data channel for further run requests, each run in a fresh namespace, until the host sends anything
+    else."""
     status = 1
     try:
+        isolation.die_with_parent(worker)
         # A session of its own: a process group the host can kill whole, and (where the kernel groups CPU
         # shares by session, "autogroup") a CPU share of its own that a scheduler can lower for it alone.
         os.setsid()
@@ -288,6 +294,7 @@ class Prepared:
 def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
     """The worker's loop: fork a child per request, report its pid and its exit; never returns."""
     wire.send(ctl, {"op": "ready", "layers": prepared.layers})
+    me = os.getpid()
     zombie = 0
     while True:
         try:
@@ -300,7 +307,7 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
         pid = os.fork()
         if pid == 0:
             ctl.close()
-            run_child(request, data, prepared.seccomp, prepared.baseline)
+            run_child(request, data, prepared.seccomp, prepared.baseline, me)
         # The host learns the child's pid from here, never from the child (which could name any process).
         wire.send(ctl, {"op": "forked", "pid": pid})
         # Wait without reaping: until the host has read the exit report the pid stays a zombie, so a SIGKILL
@@ -317,9 +324,12 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
 
 def zygote(control: socket.socket) -> None:
     """Fork a worker for each b"spawn" message (carrying its two channels) and answer with its pid; reap one
-    on b"reap PID" (sent once the host has killed it); exit when the host goes away."""
+    after b"reap PID" (sent once the host has killed it); exit when the host goes away, and the workers with
+    it (see isolation.die_with_parent)."""
     prepared = Prepared()
+    me = os.getpid()
     control.send(b"ready")
+    dead: set[int] = set()  # workers the host is done with, reaped once they have exited
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, 64, 2)
@@ -331,17 +341,21 @@ def zygote(control: socket.socket) -> None:
             pid = os.fork()
             if pid == 0:
                 try:
+                    isolation.die_with_parent(me)
                     control.close()
                     os.setsid()  # its own session: the host's Ctrl-C reaches the host only
                     serve(socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1]), prepared)
                 finally:
                     os._exit(1)
             control.send(str(pid).encode())
-        elif message.startswith(b"reap "):
+        elif message.startswith(b"reap ") and message[5:].isdigit():
+            dead.add(int(message[5:]))
+        for pid in list(dead):  # never blocking: the host must not be able to stall the zygote
             try:
-                os.waitpid(int(message[5:]), 0)
-            except (ChildProcessError, ValueError):
-                pass
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    dead.discard(pid)
+            except ChildProcessError:
+                dead.discard(pid)
         for fd in fds:
             os.close(fd)
 

@@ -77,3 +77,47 @@ def test_a_killed_zygote_is_replaced():
         worker._has_exited(wait=5)
         assert sb.run("x = 2", return_name="x").value == 2
         assert sb._zygote.proc.pid != old
+
+
+HOST = """
+import sys, threading
+from sandbox import Sandbox
+sb = Sandbox(profile="program")
+pid = sb.run("import os\\nPID = os.getpid()", return_name="PID").value  # a run child's pid, for the format
+worker = sb._all[0]
+threading.Thread(target=sb.run, args=("import time\\nwhile True:\\n    try:\\n        time.sleep(60)\\n"
+                 "    except BaseException:\\n        pass\\n",), daemon=True).start()
+while worker.child_pid is None:
+    pass
+print(sb._zygote.proc.pid, worker.pid, worker.child_pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_nothing_outlives_a_killed_host():
+    """A host killed outright (no close) leaves no zygote, worker or run child behind, even a child that
+    swallows every signal it can and sleeps: the zygote sees the host's end of its channel close, and each
+    process below it dies with its parent."""
+    import subprocess
+    import sys
+
+    host = subprocess.Popen([sys.executable, "-c", HOST], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        pids = [int(p) for p in host.stdout.readline().split()]
+        assert len(pids) == 3
+        assert all(os.path.exists(f"/proc/{p}") for p in pids)
+    finally:
+        host.kill()
+        host.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_running(p) for p in pids):
+        time.sleep(0.05)
+    assert not [p for p in pids if _running(p)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

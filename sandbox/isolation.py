@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import resource
 import signal
@@ -85,7 +86,8 @@ SECCOMP_MODE_FILTER = 2
 SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache")
 
 
-def readable_paths() -> list[str]:
+@functools.cache  # computed once in the zygote, before any worker confines itself with it
+def readable_paths() -> tuple[str, ...]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
     # An editable install imports the sandbox package from the source tree: that package, not the tree (which
@@ -96,7 +98,7 @@ def readable_paths() -> list[str]:
     paths |= set(SYSTEM_LIBRARY_DIRS)
     # Never the root or a home directory: a path here opens everything below it for reading.
     too_wide = {"/", os.path.expanduser("~"), "/root", "/home", "/etc", "/tmp"}
-    return sorted(p for p in paths if os.path.exists(p) and os.path.abspath(p) not in too_wide)
+    return tuple(sorted(p for p in paths if os.path.exists(p) and os.path.abspath(p) not in too_wide))
 
 
 def landlock_abi() -> int | None:

@@ -293,6 +293,11 @@ class Prepared:
 
 def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
     """The worker's loop: fork a child per request, report its pid and its exit; never returns."""
+    if prepared.layers.get("landlock"):
+        # A Landlock domain of its own, nested in the zygote's: scoping then keeps this worker's children from
+        # signalling other workers' processes or reaching their abstract sockets (seccomp forbids that too,
+        # where it works).
+        isolation.apply_landlock()
     wire.send(ctl, {"op": "ready", "layers": prepared.layers})
     me = os.getpid()
     zombie = 0

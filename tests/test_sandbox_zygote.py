@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from sandbox import Sandbox
+from sandbox import Sandbox, isolation
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
@@ -81,7 +81,7 @@ def test_a_killed_zygote_is_replaced():
 
 HOST = """
 import sys, threading
-from sandbox import Sandbox
+from sandbox import Sandbox, isolation
 sb = Sandbox(profile="program")
 pid = sb.run("import os\\nPID = os.getpid()", return_name="PID").value  # a run child's pid, for the format
 worker = sb._all[0]
@@ -121,3 +121,16 @@ def _running(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.skipif((isolation.landlock_abi() or 0) < 6, reason="Landlock signal scoping needs ABI 6")
+def test_a_run_cannot_signal_another_workers_run_without_seccomp():
+    """Workers share the zygote's Landlock domain but each nests one of its own, so with seccomp off (which
+    forbids signals anyway) scoping still keeps a run from signalling a run on another worker."""
+    with Sandbox(profile="program", seccomp=False, workers=2) as sb:
+        first, second = sb.session(), sb.session()
+        pid = first.run("import os\nP = os.getpid()", return_name="P").value
+        probe = f"import os\ntry:\n    os.kill({pid}, 0)\n    R = 'signalled'\nexcept OSError as e:\n    R = type(e).__name__"
+        assert second.run(probe, return_name="R").value == "PermissionError"
+        first.close()
+        second.close()

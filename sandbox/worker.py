@@ -277,7 +277,7 @@ class Prepared:
             "landlock": False,
             "seccomp": bpf is not None,
         }
-        # Landlock binds this process and everything it forks: the zygote confines itself once for all workers.
+        # Landlock binds this process and everything it forks (each worker then nests a domain of its own).
         if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
             try:
                 isolation.apply_landlock()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import all_gone, descendants
 
 from cap.cli import main
 
@@ -33,13 +34,18 @@ def _journal_results(path: Path) -> int:
     return sum(1 for line in path.read_text().splitlines()[1:] if line.startswith('{"i"'))
 
 
-def test_killed_run_resumes(tmp_path, capsys):
+def _inputs(tmp_path: Path) -> tuple[Path, Path, list[str], Path]:
+    """The problems file, the samples file (fast samples, then slow ones), the completions, the journal."""
     problems = tmp_path / "p.jsonl"
     problems.write_text(json.dumps(PROBLEM) + "\n")
     samples = tmp_path / "s.jsonl"
     completions = [FAST] * N_FAST + [SLOW] * N_SLOW
     samples.write_text("".join(json.dumps({"task_id": "T/0", "completion": c}) + "\n" for c in completions))
-    journal = tmp_path / "s.jsonl_results.jsonl.partial"
+    return problems, samples, completions, tmp_path / "s.jsonl_results.jsonl.partial"
+
+
+def test_killed_run_resumes(tmp_path, capsys):
+    problems, samples, completions, journal = _inputs(tmp_path)
     args = [
         "bench",
         "evaluate",
@@ -79,51 +85,21 @@ def test_killed_run_resumes(tmp_path, capsys):
 def test_ctrl_c_stops_cleanly(tmp_path):
     """Ctrl-C while samples run: the message, exit code 130, the verdicts so far on disk, no traceback, and
     no sandbox process left (lanes and the interrupt close workers concurrently)."""
-    problems = tmp_path / "p.jsonl"
-    problems.write_text(json.dumps(PROBLEM) + "\n")
-    samples = tmp_path / "s.jsonl"
-    completions = [FAST] * N_FAST + [SLOW] * N_SLOW
-    samples.write_text("".join(json.dumps({"task_id": "T/0", "completion": c}) + "\n" for c in completions))
-    journal = tmp_path / "s.jsonl_results.jsonl.partial"
+    problems, samples, _, journal = _inputs(tmp_path)
     args = ["bench", "evaluate", str(samples), "--problems", str(problems), "--timeout", "5"]
     proc = subprocess.Popen([sys.executable, "-m", "cap", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while _journal_results(journal) < N_FAST and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.5)  # hanging samples running side by side now
-    pids = _descendants(proc.pid)
+    pids = descendants(proc.pid)
     assert pids
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err, err
     assert _journal_results(journal) >= N_FAST
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_running(p) for p in pids):
-        time.sleep(0.05)
-    assert not [p for p in pids if _running(p)]
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie waits for init to reap it
-    except FileNotFoundError:
-        return False
-
-
-def _descendants(pid: int) -> list[int]:
-    found, queue = [], [pid]
-    while queue:
-        parent = queue.pop()
-        try:
-            with open(f"/proc/{parent}/task/{parent}/children") as handle:
-                children = [int(p) for p in handle.read().split()]
-        except OSError:
-            continue
-        found.extend(children)
-        queue.extend(children)
-    return found
+    assert all_gone(pids)
 
 
 def test_journal_of_other_inputs_is_refused(tmp_path, capsys):

@@ -8,43 +8,20 @@ import signal
 import time
 
 import pytest
+from processes import all_gone, descendants
 
 from sandbox import Sandbox, isolation
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
 
-def _descendants() -> set[int]:
-    found, queue = set(), [os.getpid()]
-    while queue:
-        pid = queue.pop()
-        for task in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}/task") else ():
-            try:
-                with open(f"/proc/{pid}/task/{task}/children") as handle:
-                    children = [int(p) for p in handle.read().split()]
-            except OSError:
-                continue
-            found.update(children)
-            queue.extend(children)
-    return found
-
-
-def _gone(pids: set[int], within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not pids & _descendants():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_workers_are_forks_of_one_zygote_and_leave_nothing_behind():
-    before = _descendants()
+    before = set(descendants(os.getpid()))
     with Sandbox(profile="program", workers=3) as sb:
         deadline = time.monotonic() + 5
         while len(sb._all) < 3 and time.monotonic() < deadline:  # all but the first start in the background
             time.sleep(0.01)
-        started = _descendants() - before
+        started = set(descendants(os.getpid())) - before
         zygote = sb._zygote.proc.pid
         workers = {w.pid for w in sb._all}
         assert len(workers) == 3 and zygote in started and workers <= started
@@ -52,7 +29,7 @@ def test_workers_are_forks_of_one_zygote_and_leave_nothing_behind():
             with open(f"/proc/{pid}/stat") as handle:
                 assert int(handle.read().rsplit(")", 1)[1].split()[1]) == zygote
         assert sb.run("x = 6 * 7", return_name="x").value == 42
-    assert _gone(started)
+    assert all_gone(started)
 
 
 def test_a_killed_worker_is_replaced():
@@ -81,7 +58,7 @@ def test_a_killed_zygote_is_replaced():
 
 HOST = """
 import sys, threading
-from sandbox import Sandbox, isolation
+from sandbox import Sandbox
 sb = Sandbox(profile="program")
 pid = sb.run("import os\\nPID = os.getpid()", return_name="PID").value  # a run child's pid, for the format
 worker = sb._all[0]
@@ -109,18 +86,7 @@ def test_nothing_outlives_a_killed_host():
     finally:
         host.kill()
         host.wait()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_running(p) for p in pids):
-        time.sleep(0.05)
-    assert not [p for p in pids if _running(p)]
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    assert all_gone(pids)
 
 
 @pytest.mark.skipif((isolation.landlock_abi() or 0) < 6, reason="Landlock signal scoping needs ABI 6")

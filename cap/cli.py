@@ -30,6 +30,11 @@ CACHE_COMMANDS: list[tuple[str, str, str]] = [
     ("stats", "cache", "show where the LLM response cache is and how big it is"),
     ("clear", "cache", "delete every cached LLM response"),
 ]
+MODEL_COMMANDS: list[tuple[str, str, str]] = [
+    ("install", "model", "build the llama.cpp runtime and install the pinned, verified local model"),
+    ("status", "model", "what of the local model is installed and running"),
+    ("serve", "model", "serve the local model (OpenAI-compatible, loopback) in the foreground"),
+]
 
 EPILOG = """\
 examples:
@@ -100,6 +105,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     for name, module, help_text in CACHE_COMMANDS:
         _add(cache_sub, name, module, help_text, wanted("cache", name), action=name)
     cache.set_defaults(_run=lambda _args: _missing(cache))
+
+    model = sub.add_parser(
+        "model", help="the embedded local model: install, status, serve", description="The local model."
+    )
+    model_sub = model.add_subparsers(title="actions", metavar="ACTION")
+    for name, module, help_text in MODEL_COMMANDS:
+        _add(model_sub, name, module, help_text, wanted("model", name), action=name)
+    model.set_defaults(_run=lambda _args: _missing(model))
     return parser
 
 

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
 
 def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> None:
     group = parser.add_argument_group("language model")
-    group.add_argument("--model", help="model name (default: $CAP_MODEL)")
+    group.add_argument(
+        "--model",
+        help="model name at --base-url, or 'local' / 'local:0.5b' for the embedded local model "
+        "(default: $CAP_MODEL, else the local model when no endpoint is set)",
+    )
+    group.add_argument(
+        "--model-path", metavar="GGUF", help="serve your own GGUF file with the embedded llama.cpp runtime"
+    )
     group.add_argument(
         "--base-url",
         help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL)",
@@ -49,12 +56,14 @@ def build_client(args: argparse.Namespace) -> LLMClient:
     try:
         if getattr(args, "replay", None):
             backend = ReplayBackend(args.replay)
+        elif wants_local(args):
+            backend = local_backend(args)
         else:
             if not (args.model or os.environ.get("CAP_MODEL")):
                 raise CapError(
-                    "no model given",
-                    hint="pass --model NAME (and --base-url URL for a local server), set CAP_MODEL, "
-                    "or answer from a recorded transcript with --replay FILE",
+                    "no model given for the endpoint " + (args.base_url or os.environ.get("OPENAI_BASE_URL", "")),
+                    hint="pass --model NAME (the name the server knows), set CAP_MODEL, "
+                    "or drop --base-url to use the embedded local model",
                 )
             from lmp.backends.openai_backend import OpenAIBackend  # imports the SDK only when needed
 
@@ -72,3 +81,33 @@ def build_client(args: argparse.Namespace) -> LLMClient:
                 hint="pass a writable file path to --transcript",
             ) from None
     return LLMClient(backend, cache=cache, transcript=transcript)
+
+
+def wants_local(args: argparse.Namespace) -> bool:
+    """`--model local[:SIZE]`, `--model-path FILE`, or nothing configured at all: the embedded local model."""
+    model = args.model or os.environ.get("CAP_MODEL")
+    if getattr(args, "model_path", None):
+        return True
+    if model:
+        return model == "local" or model.startswith("local:")
+    return not (args.base_url or os.environ.get("OPENAI_BASE_URL"))
+
+
+def local_backend(args: argparse.Namespace):  # -> LocalBackend (imported lazily: it pulls in httpx/openai)
+    from cap.errors import CapError
+    from lmp.backends.local import LocalBackend, LocalModelMissing
+    from lmp.local import catalog
+
+    model = args.model or os.environ.get("CAP_MODEL") or "local"
+    size = model.partition(":")[2] or os.environ.get("CAP_LOCAL_SIZE") or catalog.DEFAULT_SIZE
+    try:
+        return LocalBackend(size=size, model_file=getattr(args, "model_path", None), api=args.api)
+    except KeyError as exc:
+        raise CapError(str(exc.args[0]), hint="use --model local or --model local:0.5b") from None
+    except LocalModelMissing as exc:
+        flag = "" if size == catalog.DEFAULT_SIZE else f" --size {size}"
+        raise CapError(
+            f"{exc}; no endpoint is configured, so the local model was asked for",
+            hint=f"install it with `cap model install{flag}` (about 8 minutes the first time), or pass "
+            "--model NAME --base-url URL for an OpenAI-compatible endpoint, or --replay FILE",
+        ) from None

@@ -50,11 +50,25 @@ def test_corrupt_cache_stats_fails_clearly_and_clear_removes_it(tmp_path):
     assert not path.exists()
 
 
-def test_missing_model_is_a_clear_error(monkeypatch):
+def test_nothing_configured_asks_for_the_local_model_and_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.delenv("CAP_MODEL", raising=False)
+    monkeypatch.setenv("CAP_HOME", str(tmp_path / "empty-home"))  # no model installed here
     with pytest.raises(CapError) as exc:
         build_client(parse([]))
-    assert "--model" in exc.value.hint and "--replay" in exc.value.hint
+    assert "local model" in str(exc.value)
+    assert "cap model install" in exc.value.hint and "--base-url" in exc.value.hint and "--replay" in exc.value.hint
+    with pytest.raises(CapError) as small:
+        build_client(parse(["--model", "local:0.5b"]))
+    assert "0.5B" in str(small.value) and "--size 0.5b" in small.value.hint
+    with pytest.raises(CapError, match="no local model of size"):
+        build_client(parse(["--model", "local:7b"]))
+
+
+def test_an_endpoint_without_a_model_name_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("CAP_MODEL", raising=False)
+    with pytest.raises(CapError) as exc:
+        build_client(parse(["--base-url", "http://127.0.0.1:9/v1"]))
+    assert "--model" in exc.value.hint
 
 
 def test_flags_build_a_working_client(openai_server, tmp_path):

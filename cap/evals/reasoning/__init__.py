@@ -1,0 +1,1 @@
+"""reasoning: questions over synthetic tabletop scenes answered in natural language, with chain-of-thought, or with code."""

@@ -75,8 +75,8 @@ class Scene:
         return [[o.name, o.x, o.y] for o in self.objects]
 
 
-class _StaticPerception:
-    """The perception protocol TabletopAPI reads, over a fixed `Scene`."""
+class ScenePerception:
+    """The perception protocol TabletopAPI reads, over `scene` (which a benchmark may swap between runs)."""
 
     def __init__(self, scene: Scene):
         self.scene = scene
@@ -100,11 +100,12 @@ class _StaticPerception:
         return COLORS[name.rsplit(" ", 1)[0]]
 
 
-def perception_api(scene: Scene) -> dict[str, Callable[..., Any]]:
-    """The perception functions of the tabletop API over `scene` (host callables for a sandbox)."""
+def perception_api(scene: Scene | ScenePerception) -> dict[str, Callable[..., Any]]:
+    """The perception functions of the tabletop API over a scene (host callables for a sandbox)."""
     from robot_api.tabletop import TabletopAPI
 
-    api = TabletopAPI(None, _StaticPerception(scene))  # type: ignore[arg-type]  # no robot: nothing moves
+    perception = scene if isinstance(scene, ScenePerception) else ScenePerception(scene)
+    api = TabletopAPI(None, perception)  # type: ignore[arg-type]  # no robot: nothing moves
     return {name: getattr(api, name) for name in PERCEPTION_NAMES}
 
 

@@ -149,7 +149,9 @@ def print_report(summary: dict[str, Any], title: str, notes: Sequence[str] = ())
             for g in groups
         ]
         view.add_row(name, f"{c['correct']}/{c['trials']}", f"{c['rate']:.2f}", *cells, c.get("paper") or "-")
-    console = Console(file=None, highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=140)  # a file or pipe: no terminal width to fit
     console.print(view)
     for note in notes:
         console.print(note)

@@ -61,7 +61,9 @@ class Reasoning:
         from lmp import LMPError
 
         try:
-            generation = self.code_lmp.generate(question.text, context=f"objects = {question.scene.names()}")
+            generation = self.code_lmp.generate(
+                question.text.rstrip("?"), context=f"objects = {question.scene.names()}"
+            )
         except LMPError as exc:
             self.client.reraise_unreachable()
             return None, {"code": "", "error": str(exc), "status": "no_code"}

@@ -9,7 +9,7 @@ import pytest
 
 from cap.cli import main
 from cap.evals.control.bench import Control
-from cap.evals.control.episode import as_action, run_episode
+from cap.evals.control.episode import EnvDriver, as_action, run_episode
 from cap.evals.control.tasks import TASKS
 from lmp import LLMClient
 from lmp.backends.scripted import ScriptedBackend
@@ -25,10 +25,15 @@ def answers(body):
 
 
 @pytest.fixture(scope="module")
-def sandbox():
+def driver():
+    return EnvDriver()
+
+
+@pytest.fixture(scope="module")
+def sandbox(driver):
     from sandbox import Sandbox
 
-    with Sandbox(profile="policy", timeout=2.0) as sb:
+    with Sandbox(api={"env_step": driver.step}, profile="policy", timeout=5.0) as sb:
         yield sb
 
 
@@ -52,25 +57,50 @@ def test_good_controllers_succeed_through_the_cli(tmp_path, openai_server, capsy
     assert len(with_hint) == 2
 
 
-def test_a_controller_that_does_nothing_useful_fails(sandbox):
+def test_a_controller_that_does_nothing_useful_fails(sandbox, driver):
     result = run_episode(
-        TASKS["cartpole"], "def cartpole_controller(x, x_dot, theta, theta_dot):\n    return 0\n", 0, sandbox
+        TASKS["cartpole"],
+        "def cartpole_controller(x, x_dot, theta, theta_dot):\n    return 0\n",
+        0,
+        sandbox,
+        driver,
     )
     assert result.status == "ok" and not result.success and result.steps < 100
     idle = "def mountain_car_controller(position, velocity):\n    return 1\n"
-    result = run_episode(TASKS["mountain_car"], idle, 0, sandbox)
+    result = run_episode(TASKS["mountain_car"], idle, 0, sandbox, driver)
     assert result.status == "ok" and not result.success and result.steps == 200
 
 
-def test_bad_actions_and_errors_end_the_episode(sandbox):
+def test_bad_actions_and_errors_end_the_episode(sandbox, driver):
     bad = "def cartpole_controller(x, x_dot, theta, theta_dot):\n    return 7\n"
-    result = run_episode(TASKS["cartpole"], bad, 0, sandbox)
+    result = run_episode(TASKS["cartpole"], bad, 0, sandbox, driver)
     assert result.status == "bad_action" and not result.success and result.steps == 0
     raising = "def cartpole_controller(x, x_dot, theta, theta_dot):\n    return 1 / 0\n"
-    result = run_episode(TASKS["cartpole"], raising, 0, sandbox)
+    result = run_episode(TASKS["cartpole"], raising, 0, sandbox, driver)
     assert result.status == "error" and "ZeroDivisionError" in result.error
     escaping = "def cartpole_controller(x, x_dot, theta, theta_dot):\n    import os\n    return 1\n"
-    assert run_episode(TASKS["cartpole"], escaping, 0, sandbox).status == "error"
+    assert run_episode(TASKS["cartpole"], escaping, 0, sandbox, driver).status == "error"
+
+
+def test_code_that_steps_the_environment_itself_gains_nothing(sandbox, driver):
+    # it takes 1000 real steps with action 1 on its first call: the pole falls and the host saw every step
+    greedy = (
+        "def cartpole_controller(x, x_dot, theta, theta_dot):\n"
+        "    for i in range(1000):\n"
+        "        env_step(1)\n"
+        "    return 1\n"
+    )
+    result = run_episode(TASKS["cartpole"], greedy, 0, sandbox, driver)
+    assert not result.success and result.steps < 500
+    # a program that skips the episode altogether is not a success either
+    result = run_episode(
+        TASKS["cartpole"],
+        "def cartpole_controller(x, x_dot, theta, theta_dot):\n    return 1\nwhile True:\n    pass\n",
+        0,
+        sandbox,
+        driver,
+    )
+    assert result.status == "error" and "timeout" in result.error and not result.success
 
 
 def test_as_action_accepts_only_actions():

@@ -6,7 +6,7 @@ from typing import Any
 
 from cap.evals.common.llm import WatchedClient
 from cap.evals.control import generate as gen
-from cap.evals.control.episode import run_episode
+from cap.evals.control.episode import EnvDriver, run_episode
 from cap.evals.control.tasks import TASKS, Episode, episodes
 
 PAPER = {"hint": "solved (qualitative)"}
@@ -27,7 +27,7 @@ class Control:
         api: str = "chat",
         tasks: tuple[str, ...] = tuple(TASKS),
         seeds: int = 5,
-        timeout: float = 2.0,
+        timeout: float = 10.0,
     ):
         self.client = WatchedClient(client)
         self.lmp = gen.make_lmp(self.client, api)
@@ -36,6 +36,7 @@ class Control:
         self.timeout = timeout
         self._controllers: dict[tuple[str, str], tuple[str, list[str], str]] = {}
         self._sandbox: Any = None
+        self._driver = EnvDriver()
 
     def items(self) -> list[Episode]:
         return episodes(self.tasks, self.seeds)
@@ -43,7 +44,7 @@ class Control:
     def __enter__(self) -> Control:
         from sandbox import Sandbox
 
-        self._sandbox = Sandbox(profile="policy", timeout=self.timeout)
+        self._sandbox = Sandbox(api={"env_step": self._driver.step}, profile="policy", timeout=self.timeout)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -62,7 +63,7 @@ class Control:
         record: dict[str, Any] = {"code": code, "functions": functions}
         if error:
             return {**record, "status": "no_code", "correct": False, "steps": 0, "error": error}
-        result = run_episode(TASKS[item.task], code, item.seed, self._sandbox)
+        result = run_episode(TASKS[item.task], code, item.seed, self._sandbox, self._driver)
         return {
             **record,
             "status": result.status,

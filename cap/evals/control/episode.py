@@ -1,9 +1,12 @@
 """One control episode: the environment steps on the host, the generated controller runs in the sandbox.
 
-Every step is one program in one sandbox `Session` (one isolated child process per episode, each step a fresh
-namespace in it, ~0.2 ms instead of a ~2 ms fork): the definitions plus `action = controller(<obs>)`. The
-observation enters as plain floats; what comes back is hostile data, checked to be one of the environment's
-actions before it touches the environment. benchmarks/bench_control.py measures the per-episode overhead.
+The whole episode is one sandbox run (one isolated child process): a driver loop, appended to the generated
+definitions, calls the controller on each observation and hands the action to `env_step`, a host function
+reached by RPC (~30 us). Per step that is one controller call in the sandbox and one round trip, instead of a
+validated program per step (benchmarks/bench_control.py measures both). The host counts the steps and judges
+success from the environment alone; every action that comes back is hostile data, checked to be one of the
+environment's actions before it touches the environment; code that calls `env_step` itself only takes real
+steps, which the host counts like any other.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from typing import Any
 
 from cap.evals.control.tasks import ControlTask
 
-# What a step program imports: what the controller prompt shows (numpy), and math; each step validates the
-# whole program, so a shorter one is a cheaper step.
+# What the episode program imports: what the controller prompt shows (numpy), and math.
 IMPORTS = "import numpy as np\nimport math"
 
 
@@ -25,14 +27,10 @@ class EpisodeResult:
     success: bool
     steps: int
     error: str = ""
-    sandbox_seconds: float = 0.0  # wall time spent in the sandbox runs of this episode
+    sandbox_seconds: float = 0.0  # wall time of the episode's run minus the environment's own stepping
 
     def record(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def step_program(task: ControlTask, definitions: str) -> str:
-    return f"{IMPORTS}\n{definitions.rstrip()}\naction = {task.function}({', '.join(task.observation)})\n"
 
 
 def as_action(value: Any, count: int) -> int | None:
@@ -46,41 +44,85 @@ def as_action(value: Any, count: int) -> int | None:
     return None
 
 
-def run_episode(task: ControlTask, definitions: str, seed: int, sandbox: Any) -> EpisodeResult:
-    """Run one episode of `task` from `seed` with the controller in `definitions`, in a session of `sandbox`."""
-    import gymnasium
+class EnvDriver:
+    """The host side of episodes: owns the current environment; `step` is the sandbox's `env_step`."""
 
-    env = gymnasium.make(task.env_id)
-    program = step_program(task, definitions)
-    spent = 0.0
+    def __init__(self) -> None:
+        self.env: Any = None
+        self.task: ControlTask | None = None
+        self.steps = 0
+        self.terminated = False
+        self.done = True
+        self.bad_action = ""
+        self.env_seconds = 0.0
+
+    def start(self, task: ControlTask, seed: int) -> list[float]:
+        import gymnasium
+
+        self.close()
+        self.env = gymnasium.make(task.env_id)
+        self.task, self.steps, self.terminated, self.done, self.bad_action = task, 0, False, False, ""
+        self.env_seconds = 0.0
+        obs, _ = self.env.reset(seed=seed)
+        return [float(v) for v in obs]
+
+    def step(self, action: Any) -> tuple[list[float], bool]:
+        """Apply one action; (observation, episode over). Raises once the episode is over or on a non-action."""
+        if self.done or self.task is None:
+            raise RuntimeError("the episode is over")
+        chosen = as_action(action, self.task.actions)
+        if chosen is None:
+            self.done = True
+            self.bad_action = (
+                f"step {self.steps}: {repr(action)[:60]} is not an action 0..{self.task.actions - 1}"
+            )
+            raise ValueError(self.bad_action)
+        started = time.perf_counter()
+        obs, _reward, terminated, truncated, _ = self.env.step(chosen)
+        self.env_seconds += time.perf_counter() - started
+        self.steps += 1
+        self.terminated = bool(terminated)
+        self.done = bool(terminated or truncated or self.steps >= self.task.max_steps)
+        return [float(v) for v in obs], self.done
+
+    def success(self) -> bool:
+        assert self.task is not None
+        if self.task.success == "survive":
+            return not self.terminated and self.steps >= self.task.max_steps
+        return self.terminated
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+            self.env = None
+
+
+def episode_program(task: ControlTask, definitions: str) -> str:
+    """The generated definitions, then the driver loop (ours) that calls the controller every step."""
+    args = ", ".join(f"cap_obs[{i}]" for i in range(len(task.observation)))
+    return (
+        f"{IMPORTS}\n{definitions.rstrip()}\n\n"
+        "cap_obs = cap_first_obs\ncap_done = False\nwhile not cap_done:\n"
+        f"    cap_obs, cap_done = env_step({task.function}({args}))\n"
+    )
+
+
+def run_episode(
+    task: ControlTask, definitions: str, seed: int, sandbox: Any, driver: EnvDriver
+) -> EpisodeResult:
+    """Run one episode of `task` from `seed` with the controller in `definitions`; `sandbox` exposes
+    `driver.step` as `env_step`."""
+    first = driver.start(task, seed)
+    started = time.perf_counter()
     try:
-        obs, _ = env.reset(seed=seed)
-        with sandbox.session() as session:
-            for step in range(task.max_steps):
-                inputs = {name: float(v) for name, v in zip(task.observation, obs, strict=True)}
-                started = time.perf_counter()
-                outcome = session.run(program, return_name="action", inputs=inputs)
-                spent += time.perf_counter() - started
-                if outcome.status != "ok":
-                    return EpisodeResult("error", False, step, f"{outcome.status}: {outcome.error}", spent)
-                action = as_action(outcome.value, task.actions)
-                if action is None:
-                    shown = repr(outcome.value)[:60]
-                    return EpisodeResult(
-                        "bad_action",
-                        False,
-                        step,
-                        f"step {step}: {shown} is not an action 0..{task.actions - 1}",
-                        spent,
-                    )
-                obs, _reward, terminated, truncated, _ = env.step(action)
-                if terminated or truncated:
-                    steps = step + 1
-                    if task.success == "survive":
-                        success = not terminated and steps >= task.max_steps
-                    else:
-                        success = bool(terminated)
-                    return EpisodeResult("ok", success, steps, "", spent)
-        return EpisodeResult("ok", task.success == "survive", task.max_steps, "", spent)
+        outcome = sandbox.run(episode_program(task, definitions), inputs={"cap_first_obs": first})
     finally:
-        env.close()
+        spent = time.perf_counter() - started - driver.env_seconds
+        driver.close()
+    if driver.bad_action:
+        return EpisodeResult("bad_action", False, driver.steps, driver.bad_action, spent)
+    if outcome.status != "ok":
+        return EpisodeResult("error", False, driver.steps, f"{outcome.status}: {outcome.error}", spent)
+    if not driver.done:
+        return EpisodeResult("error", False, driver.steps, "the program ended before the episode did", spent)
+    return EpisodeResult("ok", driver.success(), driver.steps, "", spent)

@@ -1,7 +1,7 @@
 """Reactive-control benchmark: the model writes a controller (lmp.fgen, from a hinted call site, or from the
-signature alone) for gymnasium's CartPole-v1 and MountainCar-v0; each episode steps the environment on the
-host and runs the controller in a sandbox session every step. Success is the environment's own: 500 steps up
-(CartPole), the flag within 200 steps (MountainCar).
+signature alone) for gymnasium's CartPole-v1 and MountainCar-v0. Each episode is one sandbox run: the
+controller is called there every step and each action reaches the environment, on the host, by RPC. Success
+is the environment's own: 500 steps up (CartPole), the flag within 200 steps (MountainCar).
 
 examples:
   cap bench control --model gpt-4o-mini

@@ -48,8 +48,14 @@ def run_benchmark(
 
     if args.limit is not None and args.limit < 1:
         raise CapError(f"--limit must be at least 1, got {args.limit}")
-    client = build_client(args)
     out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # also where a --transcript inside it goes
+    except OSError as exc:
+        raise CapError(
+            f"cannot create {out}: {exc.strerror or exc}", hint="pass a writable --out directory"
+        ) from None
+    client = build_client(args)
     try:
         bench = make(client)
         items = bench.items()[: args.limit] if args.limit else bench.items()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cap.evals.control.episode import IMPORTS, EnvDriver, run_episode  # noqa: E402
+from cap.evals.control.score import IMPORTS, EnvDriver, run_episode  # noqa: E402
 from cap.evals.control.tasks import TASKS  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
 

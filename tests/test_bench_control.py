@@ -9,7 +9,7 @@ import pytest
 
 from cap.cli import main
 from cap.evals.control.bench import Control
-from cap.evals.control.episode import EnvDriver, as_action, run_episode
+from cap.evals.control.score import EnvDriver, as_action, run_episode
 from cap.evals.control.tasks import TASKS
 from lmp import LLMClient
 from lmp.backends.scripted import ScriptedBackend

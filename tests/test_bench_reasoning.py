@@ -9,9 +9,10 @@ import re
 import numpy as np
 
 from cap.cli import main
-from cap.evals.reasoning import answer as ans
+from cap.evals.reasoning import generate as ans
 from cap.evals.reasoning import questions as qs
 from cap.evals.reasoning.bench import Reasoning
+from cap.evals.reasoning.score import correct
 
 # Code a model might write (scripted here): a generic answerer over the perception API, by question shape.
 CODE = {
@@ -63,17 +64,11 @@ def test_generator_is_seeded_and_answers_are_exact():
 
 def test_scoring_is_strict():
     obj, pos = qs.Answer("object", "red block"), qs.Answer("position", (0.1, -0.5))
-    assert qs.correct(obj, "red block") and qs.correct(obj, " Red Block ")
-    assert (
-        not qs.correct(obj, "red bowl") and not qs.correct(obj, None) and not qs.correct(obj, ["red block"])
-    )
-    assert qs.correct(pos, (0.12, -0.51)) and qs.correct(pos, np.array([0.1, -0.5]))
-    assert (
-        not qs.correct(pos, (0.2, -0.5))
-        and not qs.correct(pos, "0.1, -0.5")
-        and not qs.correct(pos, (np.nan, 0))
-    )
-    assert not qs.correct(pos, (0.1, -0.5, 0.0))
+    assert correct(obj, "red block") and correct(obj, " Red Block ")
+    assert not correct(obj, "red bowl") and not correct(obj, None) and not correct(obj, ["red block"])
+    assert correct(pos, (0.12, -0.51)) and correct(pos, np.array([0.1, -0.5]))
+    assert not correct(pos, (0.2, -0.5)) and not correct(pos, "0.1, -0.5") and not correct(pos, (np.nan, 0))
+    assert not correct(pos, (0.1, -0.5, 0.0))
 
 
 def test_reply_parsing():
@@ -102,7 +97,7 @@ def test_three_styles_end_to_end(tmp_path, openai_server, capsys):
     for r in records:
         q, a = pairs[r["item"]]
         if r["condition"] in ("direct", "cot"):  # the scripted reply names the first listed object
-            assert r["correct"] == qs.correct(a, q.scene.names()[0])
+            assert r["correct"] == correct(a, q.scene.names()[0])
         elif re.match(r"which (block|bowl) is closest to|a point midway", q.text):
             assert r["correct"], r  # generic code over the API, run against this question's scene
         else:

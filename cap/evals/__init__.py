@@ -8,6 +8,9 @@ the checker's answer never reaches the model) and a report (a JSON summary, a ta
 - `control`      reactive control: a generated controller drives gymnasium classic-control tasks step by step
 - `reasoning`    questions over synthetic scenes answered in natural language, chain-of-thought, or code
 
+robocodegen, control and reasoning have the same files: the items (`problems.py`, `tasks.py`,
+`questions.py`), `generate.py`, `score.py` and `bench.py` (a `common.trials.TrialBenchmark`: conditions,
+the paper's numbers, `attempt`), run by `cap/commands/bench_trials.py`; a sixth benchmark is those four files.
 `common` holds what they share: journals and append-only record logs with resume, pass@k, progress bars and
 JSON reports, and the trial loop the last three run on.
 """

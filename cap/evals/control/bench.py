@@ -6,7 +6,7 @@ from typing import Any
 
 from cap.evals.common.llm import WatchedClient
 from cap.evals.control import generate as gen
-from cap.evals.control.episode import EnvDriver, run_episode
+from cap.evals.control.score import EnvDriver, run_episode
 from cap.evals.control.tasks import TASKS, Episode, episodes
 
 PAPER = {"hint": "solved (qualitative)"}

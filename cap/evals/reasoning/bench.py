@@ -6,8 +6,9 @@ from typing import Any
 
 from cap.evals.common.llm import WatchedClient
 from cap.evals.common.scene import ScenePerception, perception_api
-from cap.evals.reasoning import answer as ans
-from cap.evals.reasoning.questions import Answer, Question, correct, generate
+from cap.evals.reasoning import generate as ans
+from cap.evals.reasoning.questions import Answer, Question, generate
+from cap.evals.reasoning.score import correct
 from cap.policy_stack import IMPORTS
 
 # The paper's saved results for object selection (its own scenes and questions, not these).

@@ -3,7 +3,7 @@
 Object selection ("which block is closest to the red bowl?") has one object name as its answer, and the
 generator only keeps a question whose best answer beats the runner-up by a clear margin (MARGIN), so the
 answer is exact, not a coin toss between near-equal distances. Position selection ("a point midway between
-the blue block and the green bowl") has an (x, y) answer, scored within a tolerance. A `Question` holds only
+the blue block and the green bowl") has an (x, y) answer, scored within a tolerance (score.py). A `Question` holds only
 what an answerer may see (the scene and the text); its `Answer` is kept apart, for the scorer.
 """
 
@@ -18,7 +18,6 @@ from cap.evals.common.scene import Scene, random_scene
 from robot_api.scene import CORNERS, PLACES
 
 MARGIN = 0.03  # metres by which the right object must beat the next best one
-TOLERANCE = 0.03  # metres: a position answer within this of the true point is right
 
 
 @dataclass(frozen=True)
@@ -142,18 +141,3 @@ def generate(count: int, seed: int = 0, position_share: float = 0.5) -> list[tup
         text, answer = made
         out.append((Question(f"q{len(out):03d}", group, text, scene), answer))
     return out
-
-
-def correct(answer: Answer, given: object) -> bool:
-    """Whether `given` (a parsed reply: an object name, or an (x, y) pair) is the answer."""
-    if answer.kind == "object":
-        return isinstance(given, str) and given.strip().lower() == str(answer.value)
-    try:
-        xy = np.asarray(given, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        return False
-    return (
-        xy.shape == (2,)
-        and bool(np.all(np.isfinite(xy)))
-        and float(np.linalg.norm(xy - answer.value)) <= TOLERANCE
-    )

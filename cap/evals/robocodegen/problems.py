@@ -107,7 +107,7 @@ PROBLEMS: tuple[Problem, ...] = (
         "equal",
         lambda r: (_pts(r, 8), _xy(r), round(float(r.uniform(0.3, 1.2)), 3)),
     ),
-    P("geometry", "sorted_pts = sort_pts_by_angle(points_np, center)", "close", lambda r: (_pts(r), _xy(r))),
+    P("geometry", "unit_vecs = normalize_vectors(vectors_np)", "close", lambda r: (_pts(r),)),
     P(
         "geometry",
         "pts = sample_pts_on_segment(start, end, n)",
@@ -115,7 +115,12 @@ PROBLEMS: tuple[Problem, ...] = (
         lambda r: (_xy(r), _xy(r), int(r.integers(2, 8))),
     ),
     P("geometry", "bbox = get_bbox_np(points_np)", "close", lambda r: (_pts(r),)),
-    P("geometry", "proj = project_pts_onto_axis(points_np, axis_vec)", "close", lambda r: (_pts(r), _xy(r))),
+    P(
+        "geometry",
+        "offsets = get_signed_dists_along_axis(points_np, axis_vec)",
+        "close",
+        lambda r: (_pts(r), _xy(r)),
+    ),
     # control
     P(
         "control",
@@ -151,7 +156,7 @@ PROBLEMS: tuple[Problem, ...] = (
     P("control", "rho = get_spectral_radius(a_matrix)", "close", lambda r: (_stable_or_not(r),)),
     P(
         "control",
-        "xs = simulate_first_order(x0, tau, dt, steps)",
+        "x_final = euler_integrate_first_order(x0, tau, dt, steps)",
         "close",
         lambda r: (
             round(float(r.uniform(-2, 2)), 3),
@@ -202,7 +207,7 @@ PROBLEMS: tuple[Problem, ...] = (
         "close",
         lambda r: (_pts(r, 4).tolist(), _xy(r)),
     ),
-    P("shapely", "area = get_overlap_area(rect_a, rect_b)", "close", lambda r: (_rect(r), _rect(r))),
+    P("shapely", "area = get_overlap_area(bbox_a, bbox_b)", "close", lambda r: (_rect(r), _rect(r))),
     P("shapely", "hull = get_convex_hull(points_np)", "shape", lambda r: (_pts(r, 8),)),
     P(
         "shapely",
@@ -226,7 +231,7 @@ PROBLEMS: tuple[Problem, ...] = (
     P("shapely", "length = get_polyline_length(polyline_pts)", "close", lambda r: (_pts(r, 5).tolist(),)),
     # object API on SCENE
     P("object_api", "names = get_objs_of_kind(kind)", "equal", lambda r: (str(r.choice(["block", "bowl"])),)),
-    P("object_api", "name = get_closest_obj(ref_name)", "equal", lambda r: (_obj(r),)),
+    P("object_api", "name = get_nearest_other_obj(ref_name)", "equal", lambda r: (_obj(r),)),
     P("object_api", "names = get_objs_left_of(ref_name)", "equal", lambda r: (_obj(r),)),
     P("object_api", "dist = get_dist_between(obj_a, obj_b)", "close", lambda r: (_obj(r), _obj(r))),
     P("object_api", "name = get_obj_nearest_pt(point)", "equal", lambda r: (_table_pt(r),)),

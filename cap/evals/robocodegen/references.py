@@ -41,10 +41,9 @@ def pts_in_circle(points_np, center, radius):
     return [bool(v) for v in d <= radius]
 
 
-def sort_pts_by_angle(points_np, center):
-    p = np.asarray(points_np, dtype=float)
-    rel = p - np.asarray(center, dtype=float)
-    return p[np.argsort(np.arctan2(rel[:, 1], rel[:, 0]))]
+def normalize_vectors(vectors_np):
+    v = np.asarray(vectors_np, dtype=float)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def sample_pts_on_segment(start, end, n):
@@ -57,7 +56,7 @@ def get_bbox_np(points_np):
     return np.concatenate([np.min(p, axis=0), np.max(p, axis=0)])
 
 
-def project_pts_onto_axis(points_np, axis_vec):
+def get_signed_dists_along_axis(points_np, axis_vec):
     a = np.asarray(axis_vec, dtype=float)
     return np.asarray(points_np, dtype=float) @ (a / np.linalg.norm(a))
 
@@ -89,11 +88,11 @@ def get_spectral_radius(a_matrix):
     return float(np.max(np.abs(np.linalg.eig(np.asarray(a_matrix, dtype=float))[0])))
 
 
-def simulate_first_order(x0, tau, dt, steps):
-    xs = [float(x0)]
+def euler_integrate_first_order(x0, tau, dt, steps):
+    x = float(x0)
     for _ in range(steps):
-        xs.append(xs[-1] - dt * xs[-1] / tau)
-    return np.array(xs)
+        x = x - dt * x / tau
+    return x
 
 
 def pid_step(error, integral, prev_error, kp, ki, kd, dt):
@@ -124,8 +123,8 @@ def get_dist_pt_to_polyline(polyline_pts, point):
     return float(LineString(polyline_pts).distance(Point(point)))
 
 
-def get_overlap_area(rect_a, rect_b):
-    return float(box(*rect_a).intersection(box(*rect_b)).area)
+def get_overlap_area(bbox_a, bbox_b):
+    return float(box(*bbox_a).intersection(box(*bbox_b)).area)
 
 
 def get_convex_hull(points_np):
@@ -160,7 +159,7 @@ def get_objs_of_kind(kind):
     return [name for name in get_obj_names() if name.endswith(kind)]
 
 
-def get_closest_obj(ref_name):
+def get_nearest_other_obj(ref_name):
     ref = get_obj_pos(ref_name)
     others = [name for name in get_obj_names() if name != ref_name]
     return min(others, key=lambda name: np.linalg.norm(get_obj_pos(name) - ref))

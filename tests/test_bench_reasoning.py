@@ -115,3 +115,26 @@ def test_command_conditions_match_the_benchmark():
     from cap.commands import bench_reasoning
 
     assert Reasoning.conditions == bench_reasoning.CONDITIONS
+
+
+def test_code_answers_may_call_helpers_fgen_writes():
+    from lmp import LLMClient
+    from lmp.backends.scripted import ScriptedBackend
+
+    def respond(request):
+        if request.lmp == "reasoning_code":
+            m = re.match(r"# which block is closest to the (.+)\.", request.query.splitlines()[-1])
+            return f"```python\nret_val = nearest_block_to(get_obj_pos('{m.group(1) if m else 'x'}'), objects)\n```"
+        assert request.lmp == "fgen"
+        return (
+            "```python\ndef nearest_block_to(point, names):\n"
+            "    blocks = [n for n in names if n.endswith('block')]\n"
+            "    return min(blocks, key=lambda n: np.linalg.norm(get_obj_pos(n) - point))\n```"
+        )
+
+    with Reasoning(LLMClient(ScriptedBackend(respond)), questions=40, seed=3) as bench:
+        asked = [q for q in bench.items() if q.text.startswith("which block is closest to the")]
+        assert asked
+        for question in asked:
+            record = bench.attempt("code", question)
+            assert record["correct"] and record["functions"] == ["nearest_block_to"], record

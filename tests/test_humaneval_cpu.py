@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cap.evals.humaneval_cpu import CpuMonitor
+from cap.evals.humaneval.cpu import CpuMonitor
 
 # A stand-in for a sandbox worker: a child of ours with spinning and sleeping children of its own, all on one
 # core, so that each spinning one gets only a small share of it.

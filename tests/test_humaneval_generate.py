@@ -8,9 +8,9 @@ import json
 import pytest
 
 from cap.cli import main
-from cap.evals.humaneval_completion import extract
-from cap.evals.humaneval_data import Problem
-from cap.evals.humaneval_generate import render_prompt
+from cap.evals.humaneval.completion import extract
+from cap.evals.humaneval.data import Problem
+from cap.evals.humaneval.generate import render_prompt
 
 PROBLEMS = [
     {

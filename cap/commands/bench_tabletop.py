@@ -10,9 +10,6 @@ import argparse
 import json
 import sys
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments
 
@@ -53,19 +50,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(names: list[str], args: argparse.Namespace) -> int:
+    from cap.evals.common.progress import progress_bar
     from cap.evals.tabletop import reference_policy, run_episodes, summarize
 
     jobs = [(n, s) for n in names for s in range(args.seeds)]
     out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
+    progress = progress_bar()
     bar = progress.add_task("reference episodes", total=len(jobs))
 
     def finished(ep) -> None:

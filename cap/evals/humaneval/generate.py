@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -23,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from cap.errors import CapError
-from cap.evals.humaneval_completion import STOP_SEQUENCES, extract
-from cap.evals.humaneval_data import Problem
-from cap.evals.humaneval_helpers import add_helpers
+from cap.evals.common.records import RecordLog, check_run_file
+from cap.evals.common.records import load_records as load_records_by
+from cap.evals.humaneval.completion import STOP_SEQUENCES, extract
+from cap.evals.humaneval.data import Problem
+from cap.evals.humaneval.helpers import add_helpers
 
 MODES = ("flat", "hierarchical")
 TEMPLATES = {"flat": "humaneval_flat.j2", "hierarchical": "humaneval_hier.j2"}
@@ -74,57 +75,9 @@ def build_request(problem: Problem, settings: GenerationSettings):
     return Request(messages=({"role": "user", "content": text},), **common)
 
 
-def _check_run_file(path: Path, settings: GenerationSettings) -> None:
-    identity = settings.identity()
-    if path.exists():
-        try:
-            found = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            found = None
-        if found != identity:
-            differing = sorted(
-                k for k in identity if not isinstance(found, dict) or found.get(k) != identity[k]
-            )
-            raise CapError(
-                f"{path.parent} holds samples generated with different settings ({', '.join(differing)})",
-                hint="use another --out directory, or delete that one to start over",
-            )
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
-
-
 def load_records(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     """Records already on disk, by (task_id, sample); a line torn by a kill is skipped (and regenerated)."""
-    records: dict[tuple[str, int], dict[str, Any]] = {}
-    if not path.exists():
-        return records
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-            records[(record["task_id"], int(record["sample"]))] = record
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            continue
-    return records
-
-
-class _RecordLog:
-    """records.jsonl, appended from several threads, each record flushed and fsync'd."""
-
-    def __init__(self, path: Path):
-        self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
-        self._handle.write("")  # fail now, not after the first answer, if it cannot be written
-        self._lock = threading.Lock()
-
-    def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record) + "\n"
-        with self._lock:
-            self._handle.write(line)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-
-    def close(self) -> None:
-        self._handle.close()
+    return load_records_by(path, lambda r: (r["task_id"], int(r["sample"])))  # type: ignore[return-value]
 
 
 def generate(
@@ -138,11 +91,11 @@ def generate(
     """Generate (or finish generating) n samples per problem; returns the path of samples.jsonl."""
     if settings.mode not in MODES:
         raise CapError(f"unknown mode {settings.mode!r}: use one of {', '.join(MODES)}")
-    _check_run_file(out_dir / "run.json", settings)
+    check_run_file(out_dir / "run.json", settings.identity())
     records_path = out_dir / "records.jsonl"
     records = load_records(records_path)
     todo = [p for p in problems.values() if any((p.task_id, i) not in records for i in range(settings.n))]
-    log = _RecordLog(records_path)
+    log = RecordLog(records_path)
 
     def ask(problem: Problem) -> list[dict[str, Any]]:
         answers = client.complete(build_request(problem, settings))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cap.evals.humaneval_data import Problem
+from cap.evals.humaneval.data import Problem
 
 FGEN_TEMPLATE = "humaneval_hier"
 

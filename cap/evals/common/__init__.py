@@ -1,0 +1,1 @@
+"""What every benchmark shares: durable records with resume, pass@k, progress bars, JSON reports."""

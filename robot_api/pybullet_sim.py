@@ -3,8 +3,8 @@
 Grasping is a documented suction model: when the gripper closes with its fingertips within 1.5 cm above an
 object's top, the object is held rigidly to the hand (an ideal vacuum cup); opening lets it go, and it falls and
 settles under physics. `snapshot`/`restore` (and `trial`, a dry run that leaves no trace) save and bring back the
-whole state, physics and bookkeeping, exactly: a program run after a restore moves everything as it did before
-it. The arm is kinematic: it follows IK along 1 cm
+whole state, physics and bookkeeping: a program run after a restore moves everything as it did before it (to
+floating-point noise, below a nanometre). The arm is kinematic: it follows IK along 1 cm
 waypoints exactly (motors hold each pose), while blocks and bowls are fully dynamic; the arm's links do not collide with
 objects (a kinematic arm would hit them with infinite mass), so objects move only when held, when they fall, or
 when something dropped on them pushes them; the simulation steps only
@@ -188,7 +188,7 @@ class PyBulletTabletop:
         )
 
     def restore(self, snap: Snapshot) -> None:
-        """Bring back the state of `snap` exactly (bodies, velocities, contacts, the held object, the arm's
+        """Bring back the state of `snap` (bodies, velocities, contacts, the held object, the arm's
         commanded pose, the step counter). The snapshot stays valid, so it can be restored again."""
         pb.restoreState(snap.state_id, physicsClientId=self.client)
         self._held, self._yaw, self.steps = snap.held, snap.yaw, snap.steps

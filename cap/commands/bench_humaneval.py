@@ -55,13 +55,26 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def mode_table(out: Path) -> dict[str, dict[str, float]]:
-    """pass@k of every mode scored in OUT, from OUT/*/score.json."""
+    """pass@k of every mode scored in OUT, from OUT/*/score.json, with "helpers_per_problem" beside it
+    (extension: generated helpers per sample, averaged over problems; 0 in flat mode)."""
     table: dict[str, dict[str, float]] = {}
     for mode in ("flat", "hierarchical"):
         path = out / mode / "score.json"
         if path.exists():
             table[mode] = json.loads(path.read_text(encoding="utf-8"))["pass_at_k"]
+            table[mode]["helpers_per_problem"] = _helpers_per_problem(out / mode / "records.jsonl")
     return table
+
+
+def _helpers_per_problem(records_path: Path) -> float:
+    from cap.evals.humaneval_generate import load_records
+
+    per_problem: dict[str, list[int]] = {}
+    for (task_id, _), record in load_records(records_path).items():
+        per_problem.setdefault(task_id, []).append(len(record.get("helpers") or []))
+    if not per_problem:
+        return 0.0
+    return round(sum(sum(v) / len(v) for v in per_problem.values()) / len(per_problem), 4)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,11 +146,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     view = Table(title=f"HumanEval pass@k ({out})")
     view.add_column("mode")
-    columns = sorted({k for row in table.values() for k in row}, key=lambda k: int(k.split("@")[1]))
+    columns = sorted(
+        {k for row in table.values() for k in row if k.startswith("pass@")},
+        key=lambda k: int(k.split("@")[1]),
+    )
     for column in columns:
         view.add_column(column, justify="right")
+    view.add_column("helpers/problem", justify="right")
     for mode, row in table.items():
-        view.add_row(mode, *(f"{100 * row[c]:.1f}" if c in row else "-" for c in columns))
+        cells = [f"{100 * row[c]:.1f}" if c in row else "-" for c in columns]
+        view.add_row(mode, *cells, f"{row.get('helpers_per_problem', 0.0):.2f}")
     Console(file=sys.stdout).print(view)
     print(f"results: {score.results_file}")
     return 0

@@ -113,6 +113,24 @@ def _run(session: Any, program: str) -> Any:
     return without_imports_lines(outcome)
 
 
+def attempt_lines(ep: Episode) -> list[str]:
+    """One line per attempt that did not run cleanly, for people (`cap run`, `cap repl`)."""
+    lines = []
+    for a in ep.attempts:
+        if a["status"] == "ok":
+            continue
+        label = (
+            a["kind"] + (f" {a['round']}" if a["round"] else "") + (f" #{a['sample']}" if a["sample"] else "")
+        )
+        where = f" in {a['where']}" if a["where"] else ""
+        at = f" at line {a['line']}" if a["line"] else ""
+        lines.append(f"attempt ({label}) failed{where}{at}: {a['error']}"[:300])
+        for nested in a.get("nested", []):
+            tries = len(nested["attempts"])
+            lines.append(f"  nested {nested['lmp']}({nested['query']!r}): {tries} attempt(s)"[:300])
+    return lines
+
+
 def _describe(attempt: Attempt) -> str:
     """The error of an attempt, with its line counted in the generated code (or helper) a person reads."""
     if attempt.status == "no_code":

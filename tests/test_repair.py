@@ -8,6 +8,7 @@ an infrastructure failure, not the model's.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -258,3 +259,22 @@ def test_attempts_are_in_the_pinned_json_as_an_extension():
         "seconds",
     ]
     assert pinned["attempts"][0]["kind"] == "generate" and pinned["attempts"][0]["status"] == "ok"
+
+
+def test_cap_run_best_of_k_over_http_and_flag_errors(openai_server, monkeypatch, capsys):
+    from cap.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    openai_server.responder = lambda body: [fenced("say(nothing_here)"), fenced(GOOD)]
+    base = ["run", COMMAND, "--task", "pick-place", "--model", "m", "--base-url", openai_server.base_url]
+    assert main([*base, "--no-cache", "--samples", "2", "--json"]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["task_success"] is True and [a["status"] for a in result["attempts"]] == ["error", "ok"]
+    assert "attempt (sample) failed at line 1: NameError" in err
+    (body,) = openai_server.requests
+    assert body["n"] == 2 and body["temperature"] == 0.8
+    assert main([*base, "--samples", "2", "--temperature", "0"]) == 2
+    assert "needs a temperature above 0" in capsys.readouterr().err
+    assert main([*base, "--repair", "-1"]) == 2
+    assert "--repair must be 0 or more" in capsys.readouterr().err

@@ -16,7 +16,7 @@ import argparse
 
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
-from cap.output import print_json, show_code, show_episode
+from cap.output import err, print_json, show_code, show_episode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if client.transcript is not None:
             client.transcript.close()
+    from cap.llm_episode import attempt_lines
+
+    for line in attempt_lines(ep):
+        err.print(line, markup=False)
     if ep.code:
         show_code(ep.code, title="generated code")
     for name in ep.functions:

@@ -37,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--limit", type=int, help="only the first N problems (a quick smoke run)")
     group.add_argument("--parallel", type=int, default=8, help="requests in flight at once (default: 8)")
+    group.add_argument(
+        "--repair",
+        type=int,
+        default=0,
+        metavar="N",
+        help="execution feedback: run each function (defined, then called on its docstring's example inputs; "
+        "outputs are not compared, the hidden tests never run) and send a failure back to the model for a "
+        "fix, up to N times (default 0: the paper's setting)",
+    )
     scoring = parser.add_argument_group("scoring")
     scoring.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default: 3.0)")
     scoring.add_argument("--workers", type=int, default=None, help="samples run at once (default: CPU cores)")
@@ -48,6 +57,8 @@ def _validate(args: argparse.Namespace) -> None:
     for name in ("n", "max_tokens", "parallel"):
         if getattr(args, name) < 1:
             raise CapError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if args.repair < 0:
+        raise CapError(f"--repair must be 0 or more, got {args.repair}")
     if args.limit is not None and args.limit < 1:
         raise CapError(f"--limit must be at least 1, got {args.limit}")
     if not 0.0 <= args.temperature <= 2.0:
@@ -105,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         n=args.n,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
+        repair=args.repair,
         problems_sha256=file_digest(problems_path) + (f":first{args.limit}" if args.limit else ""),
     )
     out = Path(args.out)

@@ -40,10 +40,15 @@ class GenerationSettings:
     temperature: float = 0.0
     max_tokens: int = 512
     problems_sha256: str = ""
+    repair: int = 0  # execution-feedback rounds (cap.evals.humaneval_repair); 0 = none, as in the paper
 
     def identity(self) -> dict[str, Any]:
-        """What makes two runs comparable; stored in run.json."""
-        return asdict(self)
+        """What makes two runs comparable; stored in run.json (`repair` only when used, so runs made
+        before it existed still match)."""
+        identity = asdict(self)
+        if not self.repair:
+            del identity["repair"]
+        return identity
 
 
 def render_prompt(problem: Problem, mode: str, api: str) -> str:
@@ -127,6 +132,17 @@ class _RecordLog:
         self._handle.close()
 
 
+def _repair_sandbox(settings: GenerationSettings, parallel: int) -> Any:
+    """Where execution feedback runs the programs: the evaluator's isolation (`program` profile)."""
+    from cap.evals.humaneval_repair import CALL_TIMEOUT
+    from sandbox import Sandbox, SandboxUnavailable
+
+    try:
+        return Sandbox(profile="program", modules=(), timeout=CALL_TIMEOUT, workers=min(max(1, parallel), 4))
+    except SandboxUnavailable as exc:
+        raise CapError(str(exc), hint="run `cap doctor`, or generate without --repair") from None
+
+
 def generate(
     problems: Mapping[str, Problem],
     client: Any,
@@ -143,9 +159,11 @@ def generate(
     records = load_records(records_path)
     todo = [p for p in problems.values() if any((p.task_id, i) not in records for i in range(settings.n))]
     log = _RecordLog(records_path)
+    sandbox = _repair_sandbox(settings, parallel) if settings.repair and todo else None
 
     def ask(problem: Problem) -> list[dict[str, Any]]:
-        answers = client.complete(build_request(problem, settings))
+        request = build_request(problem, settings)
+        answers = client.complete(request)
         fresh = []
         for index, answer in enumerate(answers):
             if (problem.task_id, index) in records:
@@ -169,6 +187,13 @@ def generate(
                 record.update(completion=helpers.completion, helpers=helpers.functions)
                 if helpers.error:
                     record["helpers_error"] = helpers.error
+            if sandbox is not None:
+                from cap.evals.humaneval_repair import repair
+
+                hierarchical = settings.mode == "hierarchical"
+                record = repair(
+                    problem, record, request, client, sandbox, settings.repair, settings.api, hierarchical
+                )
             fresh.append(record)
         return fresh
 
@@ -195,6 +220,8 @@ def generate(
         ) from None
     finally:
         log.close()
+        if sandbox is not None:
+            sandbox.close()
 
     samples_path = out_dir / "samples.jsonl"
     tmp = samples_path.with_name(samples_path.name + ".tmp")

@@ -312,16 +312,19 @@ class Program:
             return Failure(error), "", None
         lines = run.program.splitlines()
         text = lines[line - 1] if line <= len(lines) else ""
-        library = self.fgen.library.source() if self.fgen else ""
-        library_lines = len(library.splitlines()) + 1 if library else 0  # + the blank line after it
-        if line <= library_lines and self.fgen:
+        generation = run.generation
+        # the program is `library + "\n\n" + to_exec`, the library as it was when the program was built
+        # (nested calls may have added functions to the library since)
+        prefix = run.program[: len(run.program) - len(generation.to_exec)]
+        library = prefix[:-2] if prefix.endswith("\n\n") else prefix
+        library_lines = len(prefix.splitlines())  # the library's lines and the blank line after them
+        if line <= library_lines and library:
             name, first = _function_at(library, line)
             if name:
                 where = f"the helper function `{name}`"
                 return Failure(error, line - first + 1, text, where), f"helper {name}", line - first + 1
             return Failure(error), "", None
         rest = line - library_lines
-        generation = run.generation
         context_lines = (
             len(generation.context.splitlines())
             if self.lmp.config.include_context and generation.context

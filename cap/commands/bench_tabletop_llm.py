@@ -5,7 +5,8 @@ Episode records are appended to --out as they finish and transcripts (--transcri
 a killed run loses nothing; run again with the same --out and finished (task, seed) pairs are skipped.
 Episodes with status "infra_error" (the model server unreachable, a crash of cap) are not finished: they are
 left out of every success rate (the summary's "infra_errors" says how many), retried on resume, and after
-MAX_INFRA_IN_A_ROW of them in a row the run stops (the server is down; rerun with the same --out later).
+MAX_INFRA_IN_A_ROW of them in a row the run stops (the server is down; rerun with the same --out later),
+except when replaying, where an episode the transcript does not cover says nothing about the next one.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def run(names: list[str], args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 in_a_row = in_a_row + 1 if ep.infra_error else 0
-                if in_a_row >= MAX_INFRA_IN_A_ROW:
+                server_down = in_a_row >= MAX_INFRA_IN_A_ROW and not getattr(args, "replay", None)
+                if server_down:
                     print(
                         f"stopping: {in_a_row} episodes in a row failed outside the model ({ep.error})"[:300],
                         file=sys.stderr,

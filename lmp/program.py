@@ -297,8 +297,8 @@ class Program:
         attempt.status = str(run.outcome.status)
         if attempt.ok:
             return attempt
-        attempt.error = str(run.outcome.error)
         attempt.failure, attempt.where, attempt.line = self._locate(run, run.outcome)
+        attempt.error = attempt.failure.error  # its line is `line`, counted in the code `where` names
         return attempt
 
     def _new_functions(self, before: set[str]) -> list[str]:

@@ -278,3 +278,16 @@ def test_cap_run_best_of_k_over_http_and_flag_errors(openai_server, monkeypatch,
     assert "needs a temperature above 0" in capsys.readouterr().err
     assert main([*base, "--repair", "-1"]) == 2
     assert "--repair must be 0 or more" in capsys.readouterr().err
+
+
+def test_a_sandbox_violation_is_fed_back_like_an_error():
+    ep, backend, start, end = episode(
+        {
+            ("tabletop_ui", f"# {COMMAND}."): fenced(f"{GOOD}\nimport os\nos.system('true')"),
+            ("tabletop_ui/fix", "os"): fenced(GOOD),
+        }
+    )
+    assert [a["status"] for a in ep.attempts] == ["violation", "ok"], ep.attempts
+    assert ep.status == "ok" and ep.task_success is True
+    (fix,) = fix_requests(backend)
+    assert "import os" in fix.messages[-2]["content"]  # the failed program, shown back to the model

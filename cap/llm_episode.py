@@ -74,11 +74,16 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
     def execute(program: str) -> Any:
         if not dry:
             return _run(session, program)
+        # A dry run says nothing to anyone: what it said is dropped and a live listener (`on_say`, e.g. a UI
+        # speaking for the robot) is muted meanwhile. TabletopAPI has no public switch for that yet.
+        listener = getattr(session.api, "_on_say", None)
+        session.api._on_say = None
         with session.sim.trial():
             try:
                 return _run(session, program)
             finally:
-                del session.api.said[said_before:]  # a dry run says nothing to anyone
+                del session.api.said[said_before:]
+                session.api._on_say = listener
 
     solution = stack.solve(command, context, execute)
     ep.attempts = [a.record() for a in solution.attempts]

@@ -71,3 +71,21 @@ def test_a_fix_answer_without_code_ends_the_search():
     prog, _ = program({"ui": ["1 / 0", "I cannot fix that."]})
     solution = prog.solve("q", "", execute, rounds=3)
     assert [(a.kind, a.status) for a in solution.attempts] == [("generate", "error"), ("fix", "no_code")]
+
+
+def test_completions_api_fix_prompt_continues_after_the_failure_comment():
+    answers = ["x = 1 / 0", "x = 1"]
+    backend = ScriptedBackend(lambda r: answers.pop(0))
+    lmp = LMP(LMPConfig("ui", prompt="# examples", api="completions", stop=("#",)), LLMClient(backend))
+    solution = Program(lmp).solve("divide", "objects = []", execute, rounds=1)
+    assert solution.ok
+    fix = backend.requests[1]
+    assert fix.prompt == (
+        "# examples\nobjects = []\n# divide.\n"
+        "x = 1 / 0\n"
+        "# The code above failed when it ran, at line 1 (`x = 1 / 0`):\n"
+        "#   ZeroDivisionError: division by zero\n"
+        "# The same task again, written so that it cannot fail this way (use only the functions, objects and "
+        "names shown).\n# divide.\n"
+    )
+    assert fix.stop == ("#",)

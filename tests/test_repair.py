@@ -51,11 +51,14 @@ class Script:
         return self.answers[(request.lmp, query)]
 
 
-def episode(answers, task="pick-place", seed=0, command=COMMAND, transcript=None, backend=None, **options):
+def episode(
+    answers, task="pick-place", seed=0, command=COMMAND, transcript=None, backend=None, heard=None, **options
+):
     backend = backend or ScriptedBackend(Script(answers))
     client = LLMClient(backend, transcript=transcript)
     stack = PolicyStack(client, TabletopAPI.describe(), StackOptions(**options))
-    with TabletopSession(extra_api=stack.nested_functions(), timeout=60) as session:
+    on_say = heard.append if heard is not None else None
+    with TabletopSession(extra_api=stack.nested_functions(), timeout=60, on_say=on_say) as session:
         stack.bind(session.sandbox.run)
         session.setup(task, seed)
         start = positions(session)
@@ -78,11 +81,13 @@ def fix_requests(backend) -> list:
 
 def test_a_failed_attempt_is_fed_back_with_its_line_and_leaves_no_trace():
     moved_then_failed = "say('trying')\nput_first_on_second('red block', 'orange bowl')\nsay(corner_pos)"
+    heard: list[str] = []
     ep, backend, start, end = episode(
         {
             ("tabletop_ui", f"# {COMMAND}."): fenced(moved_then_failed),
             ("tabletop_ui/fix", "NameError"): fenced(f"say('fixed')\n{GOOD}"),
-        }
+        },
+        heard=heard,
     )
     assert ep.status == "ok" and ep.task_success is True, ep
     assert [(a["kind"], a["status"]) for a in ep.attempts] == [("generate", "error"), ("fix", "ok")]
@@ -94,7 +99,7 @@ def test_a_failed_attempt_is_fed_back_with_its_line_and_leaves_no_trace():
     message = fix.messages[-1]["content"]
     assert "at line 3:\n    say(corner_pos)\nNameError: name 'corner_pos' is not defined" in message
     assert fix.messages[-2] == {"role": "assistant", "content": fenced(moved_then_failed)}
-    assert ep.said == ["fixed"]  # the dry runs said nothing; the real run said what it says
+    assert ep.said == ["fixed"] == heard  # the dry runs said nothing; the real run said what it says
     assert ep.code.startswith("say('fixed')")
     # the failed attempt had moved the red block onto the orange bowl; the real run started from the
     # untouched scene, so only the fixed program's move is in the final state

@@ -1,4 +1,9 @@
-"""One run of a policy, as every command reports it."""
+"""One run of a policy, as every command reports it.
+
+`status` is the sandbox's ("ok", "error", "violation", "timeout", "resource") or "infra_error": the episode
+failed for a reason outside the model (see `cap.llm_episode`) and measures nothing. `attempts` lists every
+program tried for an LLM command (`lmp.program.Attempt.record`), in order; empty for `cap exec`.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ class Episode:
     code: str = ""
     functions: list[str] = field(default_factory=list)
     llm_calls: int = 0
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def infra_error(self) -> bool:
+        return self.status == "infra_error"
 
     def pinned(self) -> dict[str, Any]:
         """The JSON object `cap exec`/`cap run --json` print (ARCHITECTURE.md)."""
@@ -34,6 +44,7 @@ class Episode:
             "functions": self.functions,
             "llm_calls": self.llm_calls,
             "seconds": round(self.seconds, 3),
+            "attempts": self.attempts,  # extension
         }
 
     def record(self) -> dict[str, Any]:

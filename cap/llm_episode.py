@@ -1,68 +1,148 @@
 """One command through the whole stack on the simulated tabletop: LMP -> fgen -> sandbox -> PyBullet -> check.
 
-Shared by `cap run` and `cap bench tabletop --model/--replay`, so both report the same `Episode`.
+Shared by `cap run`, `cap repl` and `cap bench tabletop --model/--replay`, so all report the same `Episode`.
+
+With execution feedback on (`--repair N > 0` or `--samples K > 1`), every attempt first runs as a dry run on
+the scene as it is (`PyBulletTabletop.trial`: saved, run, restored; what the robot says is dropped, no frames
+are captured); a failed attempt's error goes back to the model (`lmp.program`), and only the attempt that ran
+cleanly is then run for real. A failed command therefore leaves the world as it found it. The task checker
+runs once, after the real run: it knows the answer and is never feedback.
+
+An episode that failed for a reason outside the model (the model server unreachable, errors after the
+retries, a replay without the answer, a crash of cap itself) has status "infra_error": it says nothing about
+the model and is kept out of success rates (and retried when a benchmark resumes).
 """
 
 from __future__ import annotations
 
-import re
 import time
+import traceback
 from typing import Any
 
 from cap.episode import Episode
-from cap.policy_stack import PolicyStack, scene_context, with_imports
-from lmp.lmp import LMPError
+from cap.policy_stack import PolicyStack, scene_context, with_imports, without_imports_lines
+from lmp.lmp import LLMUnavailable
+from lmp.program import Attempt
+from lmp.types import LLMError
 
-_LINE = re.compile(r"\(line (\d+)\)")
+INFRA_ERROR = "infra_error"
 
 
 def run_command(session: Any, stack: PolicyStack, command: str) -> Episode:
     """Generate the policy for `command` in the session's current scene, run it, check the task if any.
 
-    Generation failures (no code, syntax left after repair, fgen limits, LLM errors) are an `error` episode
-    with the reason, never an exception. A successful command enters the UI LMP's session history.
+    Never raises for what a model or a server does (KeyboardInterrupt still stops it): generation failures
+    are an `error` episode with the reason, infrastructure failures an `infra_error` one. A successful command
+    enters the UI LMP's session history.
     """
     started = time.perf_counter()
     before = set(stack.library.names())
     calls_before = stack.client.calls
-    context = scene_context(session.api.get_obj_names())
+    inst = session.instance if session.task else None
+    ep = Episode(
+        task=inst.task if inst else None,
+        seed=inst.seed if inst else None,
+        command=command,
+        status="error",
+        task_success=None,
+    )
+    stack.begin_command()
     try:
-        run = stack.prepare(command, context)
-    except LMPError as exc:
-        success, reason = session.check() if session.task else (None, "")
-        inst = session.instance
-        return Episode(
-            task=inst.task if inst and session.task else None,
-            seed=inst.seed if inst and session.task else None,
-            command=command,
-            status="error",
-            task_success=success,
-            reason=reason,
-            error=f"generation failed: {exc}",
-            seconds=time.perf_counter() - started,
-            functions=sorted(set(stack.library.names()) - before),
-            llm_calls=stack.client.calls - calls_before,
-        )
-    program = with_imports(run.program)
-    ep = session.episode(program)
-    ep.command = command
-    ep.code = run.generation.code
-    ep.error = _relative_line(ep.error, program, run.generation.code)
+        _attempt_and_run(session, stack, command, ep)
+    except (LLMUnavailable, LLMError) as exc:
+        _infra(ep, f"the model could not be asked: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug of cap must not end a benchmark or look like the model's
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        _infra(ep, f"cap crashed: {type(exc).__name__}: {exc} ({where.filename}:{where.lineno})")
+    if stack.watch.failure is not None and ep.status != INFRA_ERROR:
+        _infra(ep, f"the model could not be asked: {stack.watch.failure}")
     ep.functions = [n for n in stack.library.names() if n not in before]
     ep.llm_calls = stack.client.calls - calls_before
     ep.seconds = time.perf_counter() - started
-    if ep.status == "ok":
-        stack.record_success(run)
     return ep
 
 
-def _relative_line(error: str, program: str, code: str) -> str:
-    """Errors point into the executed program (imports + functions + context + code); name the line of the
-    generated code instead when the error is there, so the number matches what `cap run` prints."""
-    offset = len(program.splitlines()) - len(code.splitlines())
+def _infra(ep: Episode, message: str) -> None:
+    ep.status, ep.error, ep.task_success, ep.reason = INFRA_ERROR, message, None, ""
 
-    def fix(match: re.Match[str]) -> str:
-        line = int(match.group(1))
-        return f"(line {line - offset} of the generated code)" if line > offset else match.group(0)
 
-    return _LINE.sub(fix, error)
+def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode) -> None:
+    context = scene_context(session.api.get_obj_names())
+    dry = stack.options.dry_run
+    said_before = len(session.api.said)
+
+    def execute(program: str) -> Any:
+        if not dry:
+            return _run(session, program)
+        # A dry run says nothing to anyone: what it said is dropped and a live listener (`on_say`, e.g. a UI
+        # speaking for the robot) is muted meanwhile. TabletopAPI has no public switch for that yet.
+        listener = getattr(session.api, "_on_say", None)
+        session.api._on_say = None
+        with session.sim.trial():
+            try:
+                return _run(session, program)
+            finally:
+                del session.api.said[said_before:]
+                session.api._on_say = listener
+
+    solution = stack.solve(command, context, execute)
+    ep.attempts = [a.record() for a in solution.attempts]
+    final: Attempt = next((a for a in solution.attempts if a.ok), solution.attempts[-1])
+    ep.code = final.code
+    outcome = None
+    if solution.run is not None:
+        outcome = _run(session, solution.run.program) if dry else solution.run.outcome
+    elif not dry and final.run is not None and final.run.outcome is not None:
+        outcome = final.run.outcome  # no dry run: the one attempt moved the robot as it went
+    if outcome is not None:
+        ep.status, ep.stdout = str(outcome.status), str(outcome.stdout)
+        if outcome.status == "ok":
+            ep.error = ""
+        elif solution.run is not None:  # ran cleanly in the dry run, not for real
+            ep.error = f"{outcome.error} (in the real run; the dry run of the same program was clean)"
+        else:
+            ep.error = _describe(final)
+    else:
+        ep.status = "error"
+        ep.error = _describe(final)
+    ep.said = session.api.said[said_before:]
+    if session.task:
+        ep.task_success, ep.reason = session.check()
+    if ep.status == "ok" and solution.run is not None:
+        stack.record_success(solution.run)
+
+
+def _run(session: Any, program: str) -> Any:
+    outcome = session.run_code(with_imports(program))
+    session.sim.stop()
+    return without_imports_lines(outcome)
+
+
+def attempt_lines(ep: Episode) -> list[str]:
+    """One line per attempt that did not run cleanly, for people (`cap run`, `cap repl`)."""
+    lines = []
+    for a in ep.attempts:
+        if a["status"] == "ok":
+            continue
+        label = (
+            a["kind"] + (f" {a['round']}" if a["round"] else "") + (f" #{a['sample']}" if a["sample"] else "")
+        )
+        where = f" in {a['where']}" if a["where"] else ""
+        at = f" at line {a['line']}" if a["line"] else ""
+        lines.append(f"attempt ({label}) failed{where}{at}: {a['error']}"[:300])
+        for nested in a.get("nested", []):
+            tries = len(nested["attempts"])
+            lines.append(f"  nested {nested['lmp']}({nested['query']!r}): {tries} attempt(s)"[:300])
+    return lines
+
+
+def _describe(attempt: Attempt) -> str:
+    """The error of an attempt, with its line counted in the generated code (or helper) a person reads."""
+    if attempt.status == "no_code":
+        return f"generation failed: {attempt.error}"
+    error = attempt.failure.error if attempt.failure is not None else attempt.error
+    if attempt.line is None:
+        return error
+    if attempt.where.startswith("helper "):
+        return f"{error} (line {attempt.line} of generated function {attempt.where[len('helper ') :]})"
+    return f"{error} (line {attempt.line} of the generated code)"

@@ -7,16 +7,18 @@ from lmp.cache import ResponseCache, default_cache_path
 from lmp.client import LLMClient
 from lmp.fgen import FgenError, FunctionGenerator
 from lmp.library import FunctionLibrary, GeneratedFunction
-from lmp.lmp import LMP, Generation, LMPConfig, LMPError
-from lmp.program import NestedLMPError, Program, Run
+from lmp.lmp import LMP, Failure, Generation, LLMUnavailable, LMPConfig, LMPError
+from lmp.program import Attempt, NestedLMPError, Program, Run, Solution
 from lmp.retry import RetryPolicy, TransientLLMError
 from lmp.transcript import TranscriptWriter, read_transcript
 from lmp.types import Backend, Completion, LLMError, Request
 
 __all__ = [
     "LMP",
+    "Attempt",
     "Backend",
     "Completion",
+    "Failure",
     "FgenError",
     "FunctionGenerator",
     "FunctionLibrary",
@@ -24,6 +26,7 @@ __all__ = [
     "Generation",
     "LLMClient",
     "LLMError",
+    "LLMUnavailable",
     "LMPConfig",
     "LMPError",
     "NestedLMPError",
@@ -32,6 +35,7 @@ __all__ = [
     "ResponseCache",
     "RetryPolicy",
     "Run",
+    "Solution",
     "TranscriptWriter",
     "TransientLLMError",
     "default_cache_path",

@@ -5,6 +5,9 @@ Semantics follow the original Code as Policies LMP: the prompt is few-shot code;
 the model's continuation is the code. Improvements over the original: chat models are supported (answers are
 cleaned by `lmp.extract`), a syntax error gets one repair round-trip, every call goes through the `LLMClient`
 (so it is cached and transcribed), and the session history only grows when the caller reports success.
+`fix` asks for a corrected program after the code failed when it ran (prompts/fix.j2), and `samples` draws
+several programs at once for best-of-K; deciding which failures to feed back is the caller's job
+(`lmp.program`).
 
 An LMP never executes code: it returns a `Generation`, and whoever owns an executor runs it (see
 `lmp.program`).
@@ -13,9 +16,10 @@ An LMP never executes code: it returns a `Generation`, and whoever owns an execu
 from __future__ import annotations
 
 import ast
+import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import prompts
@@ -32,6 +36,37 @@ CHAT_SYSTEM = (
 
 class LMPError(RuntimeError):
     """An LMP could not produce usable code: no code in the answer, or a syntax error left after repair."""
+
+
+class LLMUnavailable(LMPError):
+    """The model could not be asked at all (connection, server errors after retries, a replay miss).
+
+    Not the model's answer: callers keep it apart from model failures (never counted in a success rate, never
+    fed back to the model as an error to fix).
+    """
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong when generated code ran, as the model is told it in a fix request.
+
+    `line` is a line of the code being fixed (None when the error has no line in it, e.g. a helper that
+    could not be generated); `where` names the code: "" for the LMP's own code, or e.g. "the helper function
+    `make_line`".
+    """
+
+    error: str  # "NameError: name 'corner_pos' is not defined", without the sandbox's "(line N)" suffix
+    line: int | None = None
+    line_text: str = ""
+    where: str = ""
+
+    def summary(self) -> str:
+        """One line, deterministic (hex addresses masked), used as the fix request's transcript key."""
+        at = f"line {self.line}: `{self.line_text.strip()}`: " if self.line else ""
+        return _ADDRESS.sub("0x...", f"{at}{self.error}").replace("\n", " ")
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 
 
 @dataclass(frozen=True)
@@ -164,14 +199,85 @@ class LMP:
         to_exec = f"{context}\n{code}" if self.config.include_context and context else code
         return Generation(self.name, query, context, use_query, code, to_exec, raw, repaired=rounds > 0)
 
+    def samples(self, query: str, context: str, n: int) -> list[Generation | LMPError]:
+        """`n` programs for `query` from one request (best-of-K; needs temperature > 0 to differ). A sample
+        without usable code is its `LMPError` in place (no syntax repair: the other samples are the retry)."""
+        request = self._request(query, context)
+        if n > 1:
+            request = replace(request, n=n)
+        use_query, _ = self.query_text(query, context)
+        out: list[Generation | LMPError] = []
+        for text in self._ask_all(request):
+            code, error = self._code_and_error(text)
+            if error:
+                out.append(LMPError(f"LMP {self.name}: {error}, for query {query!r}"))
+                continue
+            to_exec = f"{context}\n{code}" if self.config.include_context and context else code
+            out.append(Generation(self.name, query, context, use_query, code, to_exec, [text]))
+        return out
+
+    def fix(self, generation: Generation, failure: Failure) -> Generation:
+        """Ask for a corrected program after `generation`'s code failed as `failure` says (prompts/fix.j2).
+
+        The request is the original one plus the failed code and the error, under the LMP name `<name>/fix`
+        and a query that adds the failure's summary, so transcripts show what was fed back and replays find
+        it. Raises LMPError when the answer has no usable code, LLMUnavailable when the model cannot be asked.
+        """
+        cfg = self.config
+        original = self._request(generation.query, generation.context)
+        ask = prompts.render(
+            "fix",
+            api=cfg.api,
+            code=generation.code,
+            error=failure.error,
+            line=failure.line,
+            line_text=failure.line_text.strip(),
+            where=failure.where,
+            query=generation.use_query,
+        )
+        query = f"{original.query}\n# failed: {failure.summary()}"
+        if cfg.api == "completions":
+            fixed = Request(
+                lmp=f"{cfg.name}/fix",
+                query=query,
+                prompt=f"{original.prompt}{ask}\n{generation.use_query}\n",
+                stop=cfg.stop,
+                temperature=cfg.temperature,
+                max_tokens=cfg.max_tokens,
+            )
+        else:
+            messages = (
+                *(original.messages or ()),
+                {"role": "assistant", "content": f"```python\n{generation.code}\n```"},
+                {"role": "user", "content": ask},
+            )
+            fixed = Request(
+                lmp=f"{cfg.name}/fix",
+                query=query,
+                messages=messages,
+                temperature=cfg.temperature,
+                max_tokens=cfg.max_tokens,
+            )
+        raw = self._ask(fixed)
+        code, error = self._code_and_error(raw)
+        if error:
+            raise LMPError(f"LMP {self.name}: the fix answer has {error}, for query {generation.query!r}")
+        to_exec = f"{generation.context}\n{code}" if cfg.include_context and generation.context else code
+        return Generation(
+            self.name, generation.query, generation.context, generation.use_query, code, to_exec, [raw], True
+        )
+
     def _ask(self, request: Request) -> str:
+        return self._ask_all(request)[0]
+
+    def _ask_all(self, request: Request) -> list[str]:
         try:
             completions = self.client.complete(request)
         except LLMError as exc:
-            raise LMPError(f"LMP {self.name}: {exc}") from None
+            raise LLMUnavailable(f"LMP {self.name}: {exc}") from None
         if not completions:
             raise LMPError(f"LMP {self.name}: the model returned no answer for {request.query!r}")
-        return completions[0].text
+        return [c.text for c in completions]
 
     def _code_and_error(self, text: str) -> tuple[str, str]:
         """(code, "") when usable, else (best effort, what is wrong with it)."""

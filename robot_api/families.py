@@ -4,7 +4,9 @@ Families 1-8 are the paper's seen instructions, 9-14 its unseen instructions; `p
 `blocks-in-circle` are extra spatial-geometric families (exact distances, circles) kept for this toolkit.
 Each family has a generator (scene, command, the command's attributes, and a hidden answer the checker needs,
 e.g. which block "the block to the left of the blue bowl" is) and a checker on the state (`robot_api.checkers`).
-Generators only build scenes where the command has one unambiguous reading with at least 5 cm to spare.
+Generators only build scenes where the command has one unambiguous reading with at least 5 cm to spare, and
+never one whose initial state already satisfies the checker (a policy that does nothing would score; see
+`unsolved`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from robot_api import checkers as ck
 from robot_api.attributes import DIRECTIONS, MAGNITUDE_SPLIT, ORDINALS, Attributes, axis_sign
+from robot_api.layout import LayoutPerception
 from robot_api.protocols import Perception
 from robot_api.scene import CORNERS, PLACES, color_of
 from robot_api.scene_sampling import Objects, is_clear, sample_scene
@@ -59,6 +62,25 @@ def _retry(make: Callable[[], Setup | None], what: str) -> Setup:
         if setup is not None:
             return setup
     raise RuntimeError(f"could not generate an unambiguous {what} scene")
+
+
+def unsolved(generate: Generator, check: Checker) -> Generator:
+    """`generate`, drawing again (from the same random stream) while the scene already satisfies `check`.
+
+    A scene that needs no motion is checked on its layout (`robot_api.layout`), so it costs no simulation; a
+    scene that was fine keeps exactly the draws it had, so recorded replays of it stay valid.
+    """
+
+    def generate_unsolved(rng: np.random.Generator, a: Attributes) -> Setup:
+        for _ in range(200):
+            setup = generate(rng, a)
+            if not check(LayoutPerception(setup.objects), setup.attributes, setup.answer)[0]:
+                return setup
+        raise RuntimeError(f"{generate.__name__} keeps generating scenes that need no motion")
+
+    generate_unsolved.__name__ = generate.__name__
+    generate_unsolved.__wrapped__ = generate  # type: ignore[attr-defined]
+    return generate_unsolved
 
 
 # -- seen instructions -----------------------------------------------------------------------------------
@@ -334,7 +356,7 @@ def check_circle(per: Perception, attrs: dict, answer: dict) -> ck.Result:
 
 _ON_PLACE = "pick up the block {} and place it on a corner or side"
 FAMILIES: dict[str, Family] = {
-    f.name: f
+    f.name: Family(f.name, f.description, f.instructions, unsolved(f.generate, f.check), f.check)
     for f in [
         Family(
             "pick-place",

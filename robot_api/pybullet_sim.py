@@ -2,7 +2,9 @@
 
 Grasping is a documented suction model: when the gripper closes with its fingertips within 1.5 cm above an
 object's top, the object is held rigidly to the hand (an ideal vacuum cup); opening lets it go, and it falls and
-settles under physics. The arm is kinematic: it follows IK along 1 cm
+settles under physics. `snapshot`/`restore` (and `trial`, a dry run that leaves no trace) save and bring back the
+whole state, physics and bookkeeping: a program run after a restore moves everything as it did before it (to
+floating-point noise, below a nanometre). The arm is kinematic: it follows IK along 1 cm
 waypoints exactly (motors hold each pose), while blocks and bowls are fully dynamic; the arm's links do not collide with
 objects (a kinematic arm would hit them with infinite mass), so objects move only when held, when they fall, or
 when something dropped on them pushes them; the simulation steps only
@@ -14,7 +16,9 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,6 +48,18 @@ YAWS = (-math.pi / 2, 0.0, math.pi / 2, math.pi, -math.pi / 4, math.pi / 4)
 SAFE_Z = 0.2
 MAX_JOINT_STEP = 0.05  # radians per simulated step of the kinematic arm
 MIN_Z = 0.005  # fingertips may not go lower: that is the table
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A saved state of one `PyBulletTabletop`: PyBullet's in-memory state plus what the class keeps itself."""
+
+    state_id: int
+    held: tuple | None
+    yaw: float
+    arm_q: tuple[float, ...]
+    steps: int
+    objects: tuple[tuple[str, int], ...]
 
 
 def check_display() -> None:
@@ -157,6 +173,46 @@ class PyBulletTabletop:
         )
         pb.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=c)
         return body
+
+    # -- snapshots ---------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """Save the current state (valid until `reset`, `forget` or `close`)."""
+        state_id = pb.saveState(physicsClientId=self.client)
+        return Snapshot(
+            state_id,
+            self._held,
+            self._yaw,
+            tuple(self._arm_q),
+            self.steps,
+            tuple(self.objects.items()),
+        )
+
+    def restore(self, snap: Snapshot) -> None:
+        """Bring back the state of `snap` (bodies, velocities, contacts, the held object, the arm's
+        commanded pose, the step counter). The snapshot stays valid, so it can be restored again."""
+        pb.restoreState(snap.state_id, physicsClientId=self.client)
+        self._held, self._yaw, self.steps = snap.held, snap.yaw, snap.steps
+        self._arm_q = list(snap.arm_q)
+        self.objects = dict(snap.objects)
+        self._hold_arm(self._arm_q)  # motor targets are not part of PyBullet's saved state
+
+    def forget(self, snap: Snapshot) -> None:
+        """Free a snapshot's memory in PyBullet."""
+        if self.client is not None:
+            pb.removeState(snap.state_id, physicsClientId=self.client)
+
+    @contextmanager
+    def trial(self) -> Iterator[None]:
+        """A dry run: whatever moves inside the block is undone when it ends (also on an exception), and no
+        frames are captured meanwhile (an animation shows only what really happened)."""
+        snap, hook = self.snapshot(), self.frame_hook
+        self.frame_hook = None
+        try:
+            yield
+        finally:
+            self.frame_hook = hook
+            self.restore(snap)
+            self.forget(snap)
 
     def close(self) -> None:
         if self.client is not None:

@@ -8,12 +8,14 @@ while the answers stay under the test's control:
 - `queue_error(status, retry_after=None, times=1)`: the next `times` requests fail with `status`.
 - `queue_raw(body, status=200, times=1)`: the next requests get `body` verbatim (malformed answers).
 - `delay`: seconds to wait before answering successfully.
+- `die()`: the server goes away: it stops listening (new connections are refused) and drops the open ones.
 - `requests` (JSON bodies), `paths` and `headers` record every request, in arrival order.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +38,7 @@ class FakeOpenAIServer:
         self.headers: list[dict[str, str]] = []
         self.responder: Callable[[dict[str, Any]], str | list[str]] = _default_responder
         self.delay = 0.0
+        self.dead = False
         # Each queued failure: (status, headers, raw body or None for an OpenAI-style error object).
         self._failures: list[tuple[int, dict[str, str], bytes | None]] = []
         self._lock = threading.Lock()
@@ -49,6 +52,10 @@ class FakeOpenAIServer:
                 pass
 
             def do_POST(self) -> None:
+                if server.dead:  # a kept-alive connection outlives the listener: cut it, unanswered
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 try:
                     body = json.loads(raw or b"{}")
@@ -131,6 +138,16 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        if not self.dead:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def die(self) -> None:
+        """Go away mid-run, like a crashed model server: callable from a responder (another thread)."""
+        self.dead = True
+        threading.Thread(target=self._close, daemon=True).start()
+
+    def _close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
 

@@ -73,7 +73,9 @@ def test_flat_chat_round_trip_and_resume(tmp_path, problems_file, openai_server,
 
     requests_before = len(openai_server.requests)
     assert main([*args, "--json"]) == 0  # everything is on disk: nothing is asked again
-    assert json.loads(capsys.readouterr().out) == {"flat": {"pass@1": 0.5, "pass@2": 0.5}}
+    assert json.loads(capsys.readouterr().out) == {
+        "flat": {"pass@1": 0.5, "pass@2": 0.5, "helpers_per_problem": 0.0}
+    }
     assert len(openai_server.requests) == requests_before
 
 
@@ -143,7 +145,10 @@ def test_hierarchical_round_trip_generates_the_helper_that_makes_it_pass(
     assert main([*base, "--mode", "flat"]) == 0
     assert main([*base, "--mode", "hierarchical", "--json"]) == 0
     table = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert table == {"flat": {"pass@1": 0.0}, "hierarchical": {"pass@1": 0.5}}
+    assert table == {
+        "flat": {"pass@1": 0.0, "helpers_per_problem": 0.0},
+        "hierarchical": {"pass@1": 0.5, "helpers_per_problem": 0.5},  # add_one for T/0, none for T/1
+    }
 
     records = {
         r["task_id"]: r
@@ -161,7 +166,11 @@ def test_hierarchical_round_trip_generates_the_helper_that_makes_it_pass(
 @pytest.mark.parametrize("mode", ["flat", "hierarchical"])
 def test_render_prompt_for_both_apis(mode):
     problem = Problem(**PROBLEMS[0])
-    assert render_prompt(problem, mode, "completions") == problem.prompt
+    completions = render_prompt(problem, mode, "completions")
+    if mode == "flat":
+        assert completions == problem.prompt
+    else:  # few-shot functions that call undefined helpers, then the problem, which the model continues
+        assert completions.endswith("\n\n" + problem.prompt) and "split_words(sentence)" in completions
     chat = render_prompt(problem, mode, "chat")
     assert "`inc`" in chat and problem.prompt in chat and chat.rstrip().endswith("```")
     assert ("do not define it" in chat) == (mode == "hierarchical")

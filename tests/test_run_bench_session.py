@@ -11,7 +11,7 @@ pytest.importorskip("pybullet")
 from cap.cli import main  # noqa: E402
 from cap.evals.tabletop import TabletopSession  # noqa: E402
 from cap.llm_episode import run_command  # noqa: E402
-from cap.policy_stack import PolicyStack  # noqa: E402
+from cap.policy_stack import PolicyStack, StackOptions  # noqa: E402
 from lmp import LLMClient  # noqa: E402
 from lmp.backends.scripted import ScriptedBackend  # noqa: E402
 from robot_api.tabletop import TabletopAPI  # noqa: E402
@@ -63,7 +63,7 @@ def test_session_history_holds_only_commands_that_succeeded():
         "# say done.": "say('done')",
     }
     backend = ScriptedBackend(lambda r: answers[r.query.splitlines()[-1]])
-    stack = PolicyStack(LLMClient(backend), TabletopAPI.describe())
+    stack = PolicyStack(LLMClient(backend), TabletopAPI.describe(), StackOptions(repair=0))
     with TabletopSession(extra_api=stack.nested_functions(), timeout=60) as session:
         stack.bind(session.sandbox.run)
         session.setup("pick-place", 0)

@@ -192,8 +192,12 @@ def test_flat_mode_leaves_undefined_functions_undefined(live, capsys):
     code, result, _ = cap_json(
         capsys, "go", "--model", "m", "--base-url", live.base_url, "--no-cache", "--mode", "flat"
     )
-    assert code == 1 and result["llm_calls"] == 1
+    assert code == 1 and result["llm_calls"] == 3  # the answer, then two fix requests (--repair 2)
     assert "outer" in result["error"] and result["status"] == "error"
+    assert [a["kind"] for a in result["attempts"]] == ["generate", "fix", "fix"]
+    assert all("NameError: name 'outer' is not defined" in a["error"] for a in result["attempts"])
+    fix = live.requests[1]["messages"][-1]["content"]
+    assert "at line 1:\n    outer()\nNameError: name 'outer' is not defined" in fix
 
 
 @pytest.mark.parametrize("task", ["pick-place", "stack-blocks", "blocks-in-matching-bowls"])

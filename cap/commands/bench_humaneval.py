@@ -37,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--limit", type=int, help="only the first N problems (a quick smoke run)")
     group.add_argument("--parallel", type=int, default=8, help="requests in flight at once (default: 8)")
+    group.add_argument(
+        "--repair",
+        type=int,
+        default=0,
+        metavar="N",
+        help="execution feedback: run each function (defined, then called on its docstring's example inputs; "
+        "outputs are not compared, the hidden tests never run) and send a failure back to the model for a "
+        "fix, up to N times (default 0: the paper's setting)",
+    )
     scoring = parser.add_argument_group("scoring")
     scoring.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default: 3.0)")
     scoring.add_argument("--workers", type=int, default=None, help="samples run at once (default: CPU cores)")
@@ -48,6 +57,8 @@ def _validate(args: argparse.Namespace) -> None:
     for name in ("n", "max_tokens", "parallel"):
         if getattr(args, name) < 1:
             raise CapError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if args.repair < 0:
+        raise CapError(f"--repair must be 0 or more, got {args.repair}")
     if args.limit is not None and args.limit < 1:
         raise CapError(f"--limit must be at least 1, got {args.limit}")
     if not 0.0 <= args.temperature <= 2.0:
@@ -55,13 +66,26 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def mode_table(out: Path) -> dict[str, dict[str, float]]:
-    """pass@k of every mode scored in OUT, from OUT/*/score.json."""
+    """pass@k of every mode scored in OUT, from OUT/*/score.json, with "helpers_per_problem" beside it
+    (extension: generated helpers per sample, averaged over problems; 0 in flat mode)."""
     table: dict[str, dict[str, float]] = {}
     for mode in ("flat", "hierarchical"):
         path = out / mode / "score.json"
         if path.exists():
             table[mode] = json.loads(path.read_text(encoding="utf-8"))["pass_at_k"]
+            table[mode]["helpers_per_problem"] = _helpers_per_problem(out / mode / "records.jsonl")
     return table
+
+
+def _helpers_per_problem(records_path: Path) -> float:
+    from cap.evals.humaneval.generate import load_records
+
+    per_problem: dict[str, list[int]] = {}
+    for (task_id, _), record in load_records(records_path).items():
+        per_problem.setdefault(task_id, []).append(len(record.get("helpers") or []))
+    if not per_problem:
+        return 0.0
+    return round(sum(sum(v) / len(v) for v in per_problem.values()) / len(per_problem), 4)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         n=args.n,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
+        repair=args.repair,
         problems_sha256=file_digest(problems_path) + (f":first{args.limit}" if args.limit else ""),
     )
     out = Path(args.out)
@@ -133,11 +158,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     view = Table(title=f"HumanEval pass@k ({out})")
     view.add_column("mode")
-    columns = sorted({k for row in table.values() for k in row}, key=lambda k: int(k.split("@")[1]))
+    columns = sorted(
+        {k for row in table.values() for k in row if k.startswith("pass@")},
+        key=lambda k: int(k.split("@")[1]),
+    )
     for column in columns:
         view.add_column(column, justify="right")
+    view.add_column("helpers/problem", justify="right")
     for mode, row in table.items():
-        view.add_row(mode, *(f"{100 * row[c]:.1f}" if c in row else "-" for c in columns))
+        cells = [f"{100 * row[c]:.1f}" if c in row else "-" for c in columns]
+        view.add_row(mode, *cells, f"{row.get('helpers_per_problem', 0.0):.2f}")
     Console(file=sys.stdout).print(view)
     print(f"results: {score.results_file}")
     return 0

@@ -3,6 +3,10 @@
 Each episode starts clean (no session history, fresh function library) on its task's scene and command.
 Episode records are appended to --out as they finish and transcripts (--transcript) are fsync'd per call, so
 a killed run loses nothing; run again with the same --out and finished (task, seed) pairs are skipped.
+Episodes with status "infra_error" (the model server unreachable, a crash of cap) are not finished: they are
+left out of every success rate (the summary's "infra_errors" says how many), retried on resume, and after
+MAX_INFRA_IN_A_ROW of them in a row the run stops (the server is down; rerun with the same --out later),
+except when replaying, where an episode the transcript does not cover says nothing about the next one.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 from cap.episode import Episode
 from cap.errors import CapError
+
+MAX_INFRA_IN_A_ROW = 3
 
 
 def _finished(path: str | None) -> dict[tuple[str, int], Episode]:
@@ -34,7 +40,7 @@ def _finished(path: str | None) -> dict[tuple[str, int], Episode]:
             raise CapError(
                 f"{path}:{number}: not an episode record ({exc})", hint="use a fresh --out file"
             ) from None
-        if ep.task is not None and ep.seed is not None:
+        if ep.task is not None and ep.seed is not None and not ep.infra_error:  # infra: retried
             done[(ep.task, ep.seed)] = ep
     return done
 
@@ -58,6 +64,7 @@ def run(names: list[str], args: argparse.Namespace) -> int:
     client = build_client(args)
     stack = build_stack(args, client)
     out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
+    in_a_row = 0
     try:
         with TabletopSession(extra_api=stack.nested_functions()) as session:
             stack.bind(session.sandbox.run)
@@ -72,11 +79,19 @@ def run(names: list[str], args: argparse.Namespace) -> int:
                 if out:
                     out.write(json.dumps(ep.record()) + "\n")
                     out.flush()
-                mark = "ok " if ep.task_success else "FAIL"
+                mark = "INFRA" if ep.infra_error else "ok " if ep.task_success else "FAIL"
                 print(
                     f"[{i}/{len(todo)}] {mark} {name} seed {seed}: {ep.status} {ep.error or ep.reason}"[:200],
                     file=sys.stderr,
                 )
+                in_a_row = in_a_row + 1 if ep.infra_error else 0
+                server_down = in_a_row >= MAX_INFRA_IN_A_ROW and not getattr(args, "replay", None)
+                if server_down:
+                    print(
+                        f"stopping: {in_a_row} episodes in a row failed outside the model ({ep.error})"[:300],
+                        file=sys.stderr,
+                    )
+                    break
     finally:
         if out:
             out.close()
@@ -84,5 +99,18 @@ def run(names: list[str], args: argparse.Namespace) -> int:
             client.transcript.close()
     order = {job: k for k, job in enumerate(jobs)}
     episodes.sort(key=lambda e: order.get((e.task, e.seed), 0))
-    print_summary(summarize(episodes), args.json, [e for e in episodes if not e.task_success])
+    measured = [e for e in episodes if not e.infra_error]
+    summary = summarize(measured)
+    summary["infra_errors"] = len(episodes) - len(measured)  # extension: episodes left out of the rates
+    summary["not_run"] = len(jobs) - len(episodes)  # extension: stopped early
+    print_summary(summary, args.json, [e for e in measured if not e.task_success])
+    missing = summary["infra_errors"] + summary["not_run"]
+    if missing:
+        where = f" with --out {args.out}" if args.out else " with --out FILE (it keeps what finished)"
+        print(
+            f"{missing} of {len(jobs)} episodes have no result ({summary['infra_errors']} failed outside the "
+            f"model, {summary['not_run']} not run); they are not in the rates. Rerun{where} to retry them.",
+            file=sys.stderr,
+        )
+        return 1
     return 0

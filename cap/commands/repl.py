@@ -119,6 +119,10 @@ class Repl:
         except Exception as exc:  # the REPL never dies of one bad command
             err.print(f"[red]error:[/red] {exc}")
             return
+        from cap.llm_episode import attempt_lines
+
+        for line in attempt_lines(ep):
+            err.print(line, markup=False)
         if ep.code:
             self.last_code = ep.code
             show_code(ep.code, title="generated code")

@@ -16,7 +16,7 @@ import argparse
 
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
-from cap.output import print_json, show_code, show_episode
+from cap.output import err, print_json, show_code, show_episode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +45,29 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-depth", type=int, default=4, help="deepest generated helper (default 4)")
     parser.add_argument("--functions", metavar="FILE", help="start from a saved function library")
+    feedback = parser.add_argument_group("execution feedback")
+    feedback.add_argument(
+        "--repair",
+        type=int,
+        default=2,
+        metavar="N",
+        help="when a program fails as it runs (an exception, a refused motion, a sandbox violation), send "
+        "it back to the model with its error and line, up to N times (default 2; 0 = run the first answer "
+        "as is). Attempts run on a simulated copy of the scene first; only a clean one moves the robot",
+    )
+    feedback.add_argument(
+        "--samples",
+        type=int,
+        default=1,
+        metavar="K",
+        help="best-of-K: draw K programs and run the first that runs cleanly in the dry run (default 1)",
+    )
+    feedback.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature of the command's program (default 0, or 0.8 with --samples > 1)",
+    )
 
 
 def build_stack(args: argparse.Namespace, client):
@@ -54,13 +77,30 @@ def build_stack(args: argparse.Namespace, client):
 
     if args.max_depth < 1:
         raise CapError("--max-depth must be at least 1")
+    repair, samples = getattr(args, "repair", 0), getattr(args, "samples", 1)
+    temperature = getattr(args, "temperature", None)
+    if temperature is None:
+        temperature = 0.8 if samples > 1 else 0.0
+    if repair < 0:
+        raise CapError(f"--repair must be 0 or more, got {repair}")
+    if samples < 1:
+        raise CapError(f"--samples must be at least 1, got {samples}")
+    if samples > 1 and temperature <= 0:
+        raise CapError("--samples K > 1 needs a temperature above 0", hint="drop --temperature or pass 0.8")
     library = None
     if getattr(args, "functions", None):
         try:
             library = FunctionLibrary.load(args.functions)
         except ValueError as exc:
             raise CapError(str(exc)) from None
-    options = StackOptions(mode=args.mode, max_depth=args.max_depth, api=getattr(args, "api", "chat"))
+    options = StackOptions(
+        mode=args.mode,
+        max_depth=args.max_depth,
+        api=getattr(args, "api", "chat"),
+        repair=repair,
+        samples=samples,
+        temperature=temperature,
+    )
     return PolicyStack(client, TabletopAPI.describe(), options, library=library)
 
 
@@ -81,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if client.transcript is not None:
             client.transcript.close()
+    from cap.llm_episode import attempt_lines
+
+    for line in attempt_lines(ep):
+        err.print(line, markup=False)
     if ep.code:
         show_code(ep.code, title="generated code")
     for name in ep.functions:

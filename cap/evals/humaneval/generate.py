@@ -41,10 +41,15 @@ class GenerationSettings:
     temperature: float = 0.0
     max_tokens: int = 512
     problems_sha256: str = ""
+    repair: int = 0  # execution-feedback rounds (cap.evals.humaneval.repair); 0 = none, as in the paper
 
     def identity(self) -> dict[str, Any]:
-        """What makes two runs comparable; stored in run.json."""
-        return asdict(self)
+        """What makes two runs comparable; stored in run.json (`repair` only when used, so runs made
+        before it existed still match)."""
+        identity = asdict(self)
+        if not self.repair:
+            del identity["repair"]
+        return identity
 
 
 def render_prompt(problem: Problem, mode: str, api: str) -> str:
@@ -80,6 +85,17 @@ def load_records(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     return load_records_by(path, lambda r: (r["task_id"], int(r["sample"])))  # type: ignore[return-value]
 
 
+def _repair_sandbox(settings: GenerationSettings, parallel: int) -> Any:
+    """Where execution feedback runs the programs: the evaluator's isolation (`program` profile)."""
+    from cap.evals.humaneval.repair import CALL_TIMEOUT
+    from sandbox import Sandbox, SandboxUnavailable
+
+    try:
+        return Sandbox(profile="program", modules=(), timeout=CALL_TIMEOUT, workers=min(max(1, parallel), 4))
+    except SandboxUnavailable as exc:
+        raise CapError(str(exc), hint="run `cap doctor`, or generate without --repair") from None
+
+
 def generate(
     problems: Mapping[str, Problem],
     client: Any,
@@ -96,9 +112,11 @@ def generate(
     records = load_records(records_path)
     todo = [p for p in problems.values() if any((p.task_id, i) not in records for i in range(settings.n))]
     log = RecordLog(records_path)
+    sandbox = _repair_sandbox(settings, parallel) if settings.repair and todo else None
 
     def ask(problem: Problem) -> list[dict[str, Any]]:
-        answers = client.complete(build_request(problem, settings))
+        request = build_request(problem, settings)
+        answers = client.complete(request)
         fresh = []
         for index, answer in enumerate(answers):
             if (problem.task_id, index) in records:
@@ -122,6 +140,13 @@ def generate(
                 record.update(completion=helpers.completion, helpers=helpers.functions)
                 if helpers.error:
                     record["helpers_error"] = helpers.error
+            if sandbox is not None:
+                from cap.evals.humaneval.repair import repair
+
+                hierarchical = settings.mode == "hierarchical"
+                record = repair(
+                    problem, record, request, client, sandbox, settings.repair, settings.api, hierarchical
+                )
             fresh.append(record)
         return fresh
 
@@ -148,6 +173,8 @@ def generate(
         ) from None
     finally:
         log.close()
+        if sandbox is not None:
+            sandbox.close()
 
     samples_path = out_dir / "samples.jsonl"
     tmp = samples_path.with_name(samples_path.name + ".tmp")

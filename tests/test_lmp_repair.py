@@ -1,0 +1,91 @@
+"""`lmp.program` execution feedback on its own (no robot, no sandbox): any executor that reports status, error
+and line will do. Where a failure is located (code, context, a helper generated earlier) decides what is fixed."""
+
+from __future__ import annotations
+
+import traceback
+from types import SimpleNamespace
+
+from lmp import LLMClient
+from lmp.backends.scripted import ScriptedBackend
+from lmp.fgen import FunctionGenerator
+from lmp.library import FunctionLibrary, GeneratedFunction
+from lmp.lmp import LMP, LMPConfig
+from lmp.program import Program
+
+
+def execute(program: str):
+    namespace: dict = {}
+    try:
+        exec(compile(program, "<program>", "exec"), namespace)  # noqa: S102 - test programs only
+    except Exception as exc:  # noqa: BLE001
+        line = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<program>"][-1]
+        error = f"{type(exc).__name__}: {exc} (line {line})"
+        return SimpleNamespace(status="error", error=error, line=line, value=None)
+    return SimpleNamespace(status="ok", error="", line=None, value=namespace.get("ret_val"))
+
+
+def program(answers: dict[str, list[str]], library: FunctionLibrary | None = None):
+    queue = {k: list(v) for k, v in answers.items()}
+    backend = ScriptedBackend(lambda r: queue[r.lmp.split("/")[0]].pop(0))  # ui and ui/fix share a queue
+    client = LLMClient(backend)
+    config = LMPConfig("ui", prompt="# examples", include_context=True)
+    fgen = FunctionGenerator(
+        LMP(LMPConfig("fgen", prompt="# fgen", include_context=False), client),
+        library if library is not None else FunctionLibrary(),
+    )
+    return Program(LMP(config, client), fgen), backend
+
+
+def test_an_error_in_the_code_is_located_after_the_context_and_library():
+    library = FunctionLibrary([GeneratedFunction("old", "def old():\n    return 1", "old()")])
+    prog, backend = program({"ui": ["x = old()\ny = x + missing", "x = old()\ny = x + 1"]}, library)
+    solution = prog.solve("add", "objects = []", lambda p: execute(p), rounds=1)
+    first, second = solution.attempts
+    assert (first.line, first.where, second.status) == (2, "", "ok")
+    assert first.failure.line_text == "y = x + missing"
+    fix = backend.requests[1]
+    assert fix.lmp == "ui/fix" and fix.query.endswith(
+        "# failed: line 2: `y = x + missing`: NameError: name 'missing' is not defined"
+    )
+
+
+def test_an_error_in_a_helper_of_an_earlier_command_fixes_that_helper():
+    library = FunctionLibrary([GeneratedFunction("old", "def old():\n    return 1 / 0", "v = old()")])
+    prog, backend = program({"ui": ["v = old()"], "fgen": ["def old():\n    return 1"]}, library)
+    solution = prog.solve("use old", "", execute, rounds=2)
+    assert [a.kind for a in solution.attempts] == ["generate", "fix-helper"] and solution.ok
+    assert solution.attempts[0].where == "helper old" and solution.attempts[0].line == 2
+    assert library.get("old").source == "def old():\n    return 1"
+    assert [r.lmp for r in backend.requests] == ["ui", "fgen/fix"]
+
+
+def test_rounds_are_bounded_and_zero_means_one_attempt():
+    prog, backend = program({"ui": ["1 / 0"] * 5})
+    assert len(prog.solve("q", "", execute, rounds=0).attempts) == 1
+    solution = prog.solve("q", "", execute, rounds=3)
+    assert len(solution.attempts) == 4 and not solution.ok and solution.run is None
+
+
+def test_a_fix_answer_without_code_ends_the_search():
+    prog, _ = program({"ui": ["1 / 0", "I cannot fix that."]})
+    solution = prog.solve("q", "", execute, rounds=3)
+    assert [(a.kind, a.status) for a in solution.attempts] == [("generate", "error"), ("fix", "no_code")]
+
+
+def test_completions_api_fix_prompt_continues_after_the_failure_comment():
+    answers = ["x = 1 / 0", "x = 1"]
+    backend = ScriptedBackend(lambda r: answers.pop(0))
+    lmp = LMP(LMPConfig("ui", prompt="# examples", api="completions", stop=("#",)), LLMClient(backend))
+    solution = Program(lmp).solve("divide", "objects = []", execute, rounds=1)
+    assert solution.ok
+    fix = backend.requests[1]
+    assert fix.prompt == (
+        "# examples\nobjects = []\n# divide.\n"
+        "x = 1 / 0\n"
+        "# The code above failed when it ran, at line 1 (`x = 1 / 0`):\n"
+        "#   ZeroDivisionError: division by zero\n"
+        "# The same task again, written so that it cannot fail this way (use only the functions, objects and "
+        "names shown).\n# divide.\n"
+    )
+    assert fix.stop == ("#",)

@@ -21,9 +21,11 @@ class Episode:
     code: str = ""
     functions: list[str] = field(default_factory=list)
     llm_calls: int = 0
+    executed: bool = True  # False when the code was only generated and shown (--no-exec, :debug on)
 
     def pinned(self) -> dict[str, Any]:
-        """The JSON object `cap exec`/`cap run --json` print (ARCHITECTURE.md)."""
+        """The JSON object `cap exec`/`cap run --json` print (ARCHITECTURE.md): the pinned keys in their order,
+        then the extensions `said` (every `say` message, in order) and `executed`."""
         return {
             "status": self.status,
             "task": self.task,
@@ -34,6 +36,8 @@ class Episode:
             "functions": self.functions,
             "llm_calls": self.llm_calls,
             "seconds": round(self.seconds, 3),
+            "said": list(self.said),
+            "executed": self.executed,
         }
 
     def record(self) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def run_command(session: Any, stack: PolicyStack, command: str) -> Episode:
             llm_calls=stack.client.calls - calls_before,
         )
     program = with_imports(run.program)
-    ep = session.episode(program)
+    ep = session.episode(stack.with_session(program, run), stack.session_inputs())
     ep.command = command
     ep.code = run.generation.code
     ep.error = _relative_line(ep.error, program, run.generation.code)

@@ -1,8 +1,9 @@
 """Type natural-language commands, one after another, against a live simulation.
 
 Each command goes through the tabletop_ui LMP (which remembers the commands that worked, as in the original
-Code as Policies session), hierarchical function generation and the sandbox; the code, the generated functions
-and the result are shown. Ctrl-C stops a running policy (the robot stops) and returns to the prompt; Ctrl-D or
+Code as Policies session, and keeps the variables they assigned: "draw a triangle" then "make it smaller"
+works), hierarchical function generation and the sandbox; the code, the generated functions and the result are
+shown. `--blocks`/`--bowls` start in a free scene instead of a task's; `:debug on` shows code without running it. Ctrl-C stops a running policy (the robot stops) and returns to the prompt; Ctrl-D or
 :quit leaves. Type :help for the colon commands.
 """
 
@@ -18,22 +19,31 @@ from cap.commands.run import add_stack_arguments, build_stack
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
 from cap.output import err, show_code, show_episode
+from cap.scene_options import add_scene_arguments, free_scene_from_args, use_free_scene
 
 HELP = """commands:
   <anything else>      a command for the robot, e.g. "put the red block on the blue bowl"
   :help                this help
   :code                the last program that ran
   :functions           the generated functions of this session
-  :reset               a fresh scene (same task and seed) and a fresh session history
+  :vars                the variables carried from earlier commands to the next one
+  :debug on|off        on: generate and show the code of each command, run nothing (the original's debug_mode)
+  :reset               a fresh scene (same task or free scene, same seed), history and variables
   :task NAME [SEED]    switch to another task's scene (see `cap tasks`)
   :png FILE            write a picture of the scene
   :save PREFIX         write PREFIX.jsonl (transcript of every LLM call) and PREFIX_functions.py
   :quit                leave (Ctrl-D works too)"""
 
 
+DEFAULT_TASK = "stack-blocks"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", default="stack-blocks", help="the scene to start in (default stack-blocks)")
+    parser.add_argument(
+        "--task", default=DEFAULT_TASK, help=f"the scene to start in (default {DEFAULT_TASK})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="scene seed (default 0)")
+    add_scene_arguments(parser)
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit per command (default 120)"
     )
@@ -53,13 +63,14 @@ def run(args: argparse.Namespace) -> int:
         get_task(args.task)
     except KeyError as exc:
         raise CapError(str(exc.args[0])) from None
+    scene = free_scene_from_args(_without_default_task(args))
     if not args.transcript:  # the REPL always records, so :save has something to save
         args.transcript = str(Path.home() / ".cache" / "cap" / f"repl-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
     client = build_client(args)
     stack = build_stack(args, client)
     _setup_readline(args.history)
     try:
-        return Repl(args, client, stack).loop()
+        return Repl(args, client, stack, scene).loop()
     finally:
         _save_readline(args.history)
         if client.transcript is not None:
@@ -67,17 +78,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 class Repl:
-    def __init__(self, args: argparse.Namespace, client, stack):
+    def __init__(self, args: argparse.Namespace, client, stack, scene=None):
         from cap.evals.tabletop import TabletopSession
 
         self.args, self.client, self.stack = args, client, stack
         self.session = TabletopSession(extra_api=stack.nested_functions(), timeout=args.timeout)
         stack.bind(self.session.sandbox.run)
         self.task, self.seed = args.task, args.seed
+        self.scene = scene  # a free scene replaces the task's scene until :task
+        self.debug = False
         self.last_code = ""
         self._new_scene()
 
     def _new_scene(self) -> None:
+        if self.scene is not None:
+            names = use_free_scene(self.session, self.scene)
+            err.print(
+                f"scene: free (seed {self.seed}, no task to check); objects: {', '.join(names) or 'none'}"
+            )
+            return
         inst = self.session.setup(self.task, self.seed)
         err.print(
             f"scene: task [bold]{self.task}[/bold], seed {self.seed}; objects: {', '.join(self.session.api.get_obj_names())}"
@@ -108,10 +127,14 @@ class Repl:
             self.session.close()
 
     def command(self, text: str) -> None:
+        from cap.generate_only import generate_command
         from cap.llm_episode import run_command
 
         try:
-            ep = run_command(self.session, self.stack, text)
+            if self.debug:
+                ep = generate_command(self.session, self.stack, text)
+            else:
+                ep = run_command(self.session, self.stack, text)
         except KeyboardInterrupt:
             self.session.sim.stop()
             err.print("[yellow]stopped: the policy was interrupted and the robot holds still[/yellow]")
@@ -142,8 +165,20 @@ class Repl:
                 err.print("no functions generated yet")
             for name in names:
                 show_code(self.stack.library.get(name).source, title=name)
+        elif cmd == "vars":
+            values = self.stack.session_vars.inputs()
+            if not values:
+                err.print("no variables carried yet")
+            for name, value in values.items():
+                err.print(f"{name} = {_short(value)}")
+        elif cmd == "debug":
+            if rest not in (["on"], ["off"]):
+                err.print(f"usage: :debug on|off (now {'on' if self.debug else 'off'})")
+                return None
+            self.debug = rest == ["on"]
+            err.print("debug on: commands are generated and shown, not run" if self.debug else "debug off")
         elif cmd == "reset":
-            self.stack.ui.lmp.clear_history()
+            self.stack.clear_session()
             self._new_scene()
         elif cmd == "task":
             if not rest:
@@ -157,8 +192,8 @@ class Repl:
             except (KeyError, ValueError) as exc:
                 err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
                 return None
-            self.task, self.seed = rest[0], seed
-            self.stack.ui.lmp.clear_history()
+            self.task, self.seed, self.scene = rest[0], seed, None
+            self.stack.clear_session()
             self._new_scene()
         elif cmd == "png":
             if not rest:
@@ -187,6 +222,19 @@ class Repl:
             err.print(f"[red]error:[/red] cannot save: {exc.strerror or exc}")
             return
         err.print(f"wrote {prefix}.jsonl and {prefix}_functions.py")
+
+
+def _short(value: object, limit: int = 120) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _without_default_task(args: argparse.Namespace) -> argparse.Namespace:
+    """--task has a default in the REPL; only an explicit --task conflicts with --blocks/--bowls."""
+    explicit = argparse.Namespace(**vars(args))
+    if explicit.task == DEFAULT_TASK:
+        explicit.task = None
+    return explicit
 
 
 def _setup_readline(path: str) -> None:

@@ -509,3 +509,122 @@ def test_bad_free_scenes_are_clear_errors(capsys, tmp_path, args, message):
     policy.write_text("say('hi')\n")
     assert main(["exec", str(policy), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+# -- a corpus of answers in the original's style, one per kind of LMP, each checking its own meaning -----------
+# Each program is this project's own, written the way the original's answers are (no imports, original names
+# and frames), and says "True" for every property that holds; a wrong meaning says "False" or fails.
+CORPUS = {
+    "parse_obj_name: blocks left of the bowl": """
+block_names = ['red block', 'blue block', 'green block']
+bowl_x = get_obj_pos('green bowl')[0]
+ret_val = [name for name in block_names if get_obj_pos(name)[0] < bowl_x]
+say(str(all(get_obj_pos(n)[0] < bowl_x for n in ret_val) and len(ret_val) <= 3))
+""",
+    "parse_obj_name: block closest to the bowl": """
+block_names = ['red block', 'blue block', 'green block']
+block_positions = np.array([get_obj_pos(name) for name in block_names])
+closest_idx = np.argmin(np.linalg.norm(block_positions - get_obj_pos('green bowl'), axis=1))
+ret_val = block_names[closest_idx]
+dists = [np.linalg.norm(get_obj_pos(n) - get_obj_pos('green bowl')) for n in block_names]
+say(str(ret_val == block_names[int(np.argmin(dists))]))
+""",
+    "parse_position: a point 10cm left of the red block": """
+ret_val = get_obj_pos('red block') + [-0.1, 0]
+say(str(np.allclose(ret_val[0], get_obj_pos('red block')[0] - 0.1)))
+""",
+    "parse_position: the corner closest to the blue block": """
+corner_positions = np.array([denormalize_xy(pos) for pos in [[0, 0], [0, 1], [1, 1], [1, 0]]])
+closest_corner_idx = np.argmin(np.linalg.norm(corner_positions - get_obj_pos('blue block'), axis=1))
+ret_val = corner_positions[closest_corner_idx]
+say(str(get_corner_name(ret_val) == get_corner_name(get_obj_pos('blue block'))))
+say(str(np.allclose(ret_val, get_obj_pos(get_corner_name(ret_val)))))
+""",
+    "parse_position: a 20cm horizontal line in the middle with 3 points": """
+middle_pos = denormalize_xy([0.5, 0.5])
+line = LineString([middle_pos + [-0.1, 0], middle_pos + [0.1, 0]])
+ret_val = np.array([line.interpolate(t, normalized=True).coords[0] for t in np.linspace(0, 1, 3)])
+say(str(np.allclose(ret_val[1], get_obj_pos('middle')) and np.isclose(ret_val[2][0] - ret_val[0][0], 0.2)))
+""",
+    "parse_position: the top half on the left": """
+ret_val = denormalize_xy([0.25, 0.75])
+say(str(ret_val[0] < get_obj_pos('middle')[0] and ret_val[1] > get_obj_pos('middle')[1]))
+say(str(get_side_name(denormalize_xy([0.5, 0.95])) == 'top side'))
+""",
+    "parse_question: is the red block left of the blue block": """
+ret_val = get_obj_pos('red block')[0] < get_obj_pos('blue block')[0]
+say(str(ret_val == (get_obj_pos('the red block')[0] < get_obj_pos('blue_block')[0])))
+""",
+    "parse_question: how many blocks": """
+ret_val = len([name for name in get_obj_names() if 'block' in name])
+say(str(ret_val == 3))
+""",
+    "parse_question: is the blue block on the bowl": """
+(x_min, y_min, _), (x_max, y_max, _) = get_bbox('green bowl')
+x, y = get_obj_pos('blue block')
+ret_val = x_min <= x <= x_max and y_min <= y <= y_max
+put_first_on_second('blue block', 'green bowl')
+x, y = get_obj_pos('blue block')
+say(str((not ret_val) and (x_min <= x <= x_max and y_min <= y <= y_max)))
+""",
+    "transform_shape_pts: rotate by 90 degrees": """
+shape_pts = np.array([[0.0, -0.45], [0.1, -0.45], [0.1, -0.55]])
+new_shape_pts = np.array(rotate(Polygon(shape_pts), 90, origin='centroid').exterior.coords)[:-1]
+say(str(np.isclose(Polygon(new_shape_pts).area, Polygon(shape_pts).area)))
+say(str(np.allclose(np.mean(new_shape_pts, axis=0), np.mean(shape_pts, axis=0), atol=0.04)))
+""",
+    "transform_shape_pts: twice as big": """
+shape_pts = np.array([[0.0, -0.45], [0.1, -0.45], [0.1, -0.55]])
+bigger = scale(MultiPoint(shape_pts), xfact=2, yfact=2, origin='centroid')
+new_shape_pts = np.array([p.coords[0] for p in bigger.geoms])
+say(str(np.isclose(np.linalg.norm(new_shape_pts[1] - new_shape_pts[0]), 0.2)))
+""",
+    "transform_shape_pts: move right by 10cm": """
+shape_pts = np.array([[0.0, -0.45], [0.1, -0.45]])
+new_shape_pts = np.array(translate(LineString(shape_pts), xoff=0.1).coords)
+say(str(np.allclose(new_shape_pts - shape_pts, [[0.1, 0], [0.1, 0]])))
+""",
+    "tabletop_ui: blocks in a horizontal line near the top": """
+block_names = [name for name in get_obj_names() if 'block' in name]
+xs = np.linspace(0.2, 0.8, len(block_names))
+for block_name, x in zip(block_names, xs):
+    put_first_on_second(block_name, denormalize_xy([x, 0.9]))
+ys = [get_obj_pos(name)[1] for name in block_names]
+say(str(np.allclose(ys, denormalize_xy([0.5, 0.9])[1], atol=0.01)))
+""",
+    "tabletop_ui: stack everything on the green bowl": """
+order_bottom_to_top = ['green bowl', 'blue block', 'red block']
+for lower, upper in zip(order_bottom_to_top, order_bottom_to_top[1:]):
+    put_first_on_second(upper, lower)
+(_, _, z_blue), _ = get_bbox('blue block')
+(_, _, z_red), _ = get_bbox('red block')
+say(str(z_red > z_blue + 0.03))
+""",
+    "tabletop_ui: draw a circle around the middle": """
+center = denormalize_xy([0.5, 0.5])
+angles = np.linspace(0, 2 * np.pi, 12)
+circle_pts = np.stack([center[0] + 0.05 * np.cos(angles), center[1] + 0.05 * np.sin(angles)], axis=1)
+follow_traj(circle_pts)
+say(str(np.allclose(get_robot_pos()[:2], circle_pts[-1], atol=0.01)))
+""",
+    "tabletop_ui: go above the top right corner": """
+goto_pos(denormalize_xy([1, 1]))
+say(str(get_corner_name(get_robot_pos()[:2]) == 'top right corner'))
+say(str(np.linalg.norm(get_robot_pos()[:2] - get_obj_pos('top_right_corner')) < 0.01))
+""",
+    "fgen: helpers defined by the program": """
+def get_obj_positions_np(obj_names):
+    return np.array([get_obj_pos(name) for name in obj_names])
+def get_centroid(pts):
+    return np.array(MultiPoint(pts).centroid.coords[0])
+block_names = ['red block', 'blue block', 'green block']
+say(str(np.allclose(get_centroid(get_obj_positions_np(block_names)), np.mean(get_obj_positions_np(block_names), axis=0))))
+""",
+}
+
+
+@pytest.mark.parametrize("source", CORPUS.values(), ids=CORPUS.keys())
+def test_original_style_corpus_keeps_its_meaning(capsys, tmp_path, source):
+    code, out = run_policy(capsys, tmp_path, source, *SCENE)
+    assert code == 0, out["error"]
+    assert out["said"] and set(out["said"]) == {"True"}, out["said"]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cap.policy_globals import PRELUDE
+from robot_api.scene import PLACES
 from cap.session_vars import KEEP as SESSION_KEEP
 from cap.session_vars import SessionVars, top_level_functions
 from lmp.fgen import FunctionGenerator, bound_names
@@ -102,7 +103,7 @@ class PolicyStack:
         self.api = [dict(f) for f in api]
         configs = dict(configs or tabletop_configs(self.options.api, self.options.repair_rounds))
         nested = [{"name": n, "signature": s, "doc": d} for n, (s, d) in NESTED_DOCS.items()]
-        variables = {"imports": IMPORTS, "api": self.api, "nested": nested}
+        variables = {"imports": IMPORTS, "api": self.api, "nested": nested, "places": list(PLACES)}
         known = {f["name"] for f in self.api} | set(NESTED_DOCS) | bound_names(ast.parse(IMPORTS))
         self.fgen = FunctionGenerator(
             LMP(configs["fgen"], client, variables),

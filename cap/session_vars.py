@@ -13,16 +13,23 @@ runs in a fresh sandboxed process, so the values are carried instead:
 
 The appended lines come after the code, so the code's own line numbers are unchanged; they swallow only the
 errors of reading and handing over a value, never an error of the code itself, which has finished by then.
+`cap_session_keep` is callable by the (untrusted) code, so the host keeps only the names the collector of the
+running command announced, each value at most `MAX_VALUE_BYTES` once encoded, `MAX_TOTAL_BYTES` in all.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import threading
 from collections.abc import Iterable
 from typing import Any
 
+from sandbox import wire
+
 KEEP = "cap_session_keep"  # the host function the appended lines call
+MAX_VALUE_BYTES = 1 << 20
+MAX_TOTAL_BYTES = 16 << 20
 _TRY = "cap_session_try"  # the helper they define
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -80,26 +87,48 @@ def collector(names: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
+def _encoded_size(value: Any) -> int | None:
+    """Bytes of `value` as it would cross into the next program, None if it cannot cross."""
+    try:
+        return len(json.dumps(wire.encode(value)))
+    except (wire.WireError, TypeError, ValueError, RecursionError):
+        return None
+
+
 class SessionVars:
     """The variables carried from command to command (thread-safe; one per session)."""
 
     def __init__(self, reserved: Iterable[str] = ()):
         self.reserved = frozenset(reserved) | {KEEP, _TRY}  # API, nested LMPs, globals: never shadowed
         self._values: dict[str, Any] = {}
-        self._pending: dict[str, Any] = {}
+        self._sizes: dict[str, int] = {}
+        self._pending: dict[str, tuple[Any, int]] = {}
+        self._expected: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def keep(self, name: str, value: Any) -> None:
-        """The host end of `cap_session_keep`: remember a value of the running command."""
-        if isinstance(name, str) and name.isidentifier() and name not in self.reserved:
-            with self._lock:
-                self._pending[name] = value
+        """The host end of `cap_session_keep`: remember a value of the running command (within bounds)."""
+        if not isinstance(name, str) or name not in self._expected:
+            return
+        size = _encoded_size(value)
+        if size is None or size > MAX_VALUE_BYTES:
+            return
+        with self._lock:
+            total = sum(s for n, s in self._sizes.items() if n not in self._pending)
+            total += sum(s for n, (_, s) in self._pending.items() if n != name)
+            if total + size <= MAX_TOTAL_BYTES:
+                self._pending[name] = (value, size)
 
     def program(self, program: str, code: str) -> str:
         """`program` (which ends with the command's `code`) followed by the collector of `code`'s variables."""
+        names = [
+            n
+            for n in top_level_assigned(code)
+            if n not in self.reserved and n.isidentifier() and not n.startswith("_")
+        ]
         with self._lock:
             self._pending = {}
-        names = [n for n in top_level_assigned(code) if n not in self.reserved]
+            self._expected = frozenset(names)
         tail = collector(names)
         return f"{program}\n{tail}" if tail else program
 
@@ -111,13 +140,15 @@ class SessionVars:
     def commit(self) -> None:
         """The command succeeded: what it assigned now carries over (merged over what was there)."""
         with self._lock:
-            self._values.update(self._pending)
-            self._pending = {}
+            for name, (value, size) in self._pending.items():
+                self._values[name], self._sizes[name] = value, size
+            self._pending, self._expected = {}, frozenset()
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-            self._pending = {}
+            self._sizes.clear()
+            self._pending, self._expected = {}, frozenset()
 
     def names(self) -> list[str]:
         with self._lock:

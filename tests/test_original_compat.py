@@ -397,6 +397,12 @@ def test_repl_carries_variables_and_debug_mode_runs_nothing(tmp_path):
     child.sendline(":vars")
     child.expect_exact("no variables carried yet")
     child.expect_exact("cap> ")
+    child.sendline(":scene red,teal")
+    child.expect_exact("unknown color teal")
+    child.expect_exact("cap> ")
+    child.sendline(":scene 2 1")
+    child.expect(r"objects: \w+ block, \w+ block,\s+\w+ bowl")  # the terminal may wrap the line
+    child.expect_exact("cap> ")
     child.sendline(":quit")
     child.expect(pexpect.EOF)
 

@@ -30,6 +30,7 @@ HELP = """commands:
   :debug on|off        on: generate and show the code of each command, run nothing (the original's debug_mode)
   :reset               a fresh scene (same task or free scene, same seed), history and variables
   :task NAME [SEED]    switch to another task's scene (see `cap tasks`)
+  :scene BLOCKS [BOWLS] a free scene, e.g. ":scene red,blue green" or ":scene 3 2" (colors or counts)
   :png FILE            write a picture of the scene
   :save PREFIX         write PREFIX.jsonl (transcript of every LLM call) and PREFIX_functions.py
   :quit                leave (Ctrl-D works too)"""
@@ -193,6 +194,20 @@ class Repl:
                 err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
                 return None
             self.task, self.seed, self.scene = rest[0], seed, None
+            self.stack.clear_session()
+            self._new_scene()
+        elif cmd == "scene":
+            if not rest or len(rest) > 2:
+                err.print("usage: :scene BLOCKS [BOWLS]  (colors like red,blue, or counts like 3)")
+                return None
+            spec = argparse.Namespace(blocks=rest[0], bowls=rest[1] if len(rest) > 1 else "0", seed=self.seed)
+            try:
+                scene = free_scene_from_args(spec)
+                scene.objects()  # fails here, before anything changes, when they cannot be placed
+            except CapError as exc:
+                err.print(f"[red]error:[/red] {exc}" + (f"\nhint: {exc.hint}" if exc.hint else ""))
+                return None
+            self.scene = scene
             self.stack.clear_session()
             self._new_scene()
         elif cmd == "png":

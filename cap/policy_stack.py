@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cap.policy_globals import PRELUDE
-from robot_api.scene import PLACES
 from cap.session_vars import KEEP as SESSION_KEEP
 from cap.session_vars import SessionVars, top_level_functions
 from lmp.fgen import FunctionGenerator, bound_names
 from lmp.library import FunctionLibrary, GeneratedFunction
 from lmp.lmp import LMP, LMPConfig
 from lmp.program import Program, Run
+from robot_api.scene import PLACES
 
 # Every tabletop program (policies, nested LMP code, generated functions) runs after these lines (the
 # original's fixed_vars, see cap.policy_globals), and the prompts show them.

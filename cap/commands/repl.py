@@ -3,8 +3,9 @@
 Each command goes through the tabletop_ui LMP (which remembers the commands that worked, as in the original
 Code as Policies session, and keeps the variables they assigned: "draw a triangle" then "make it smaller"
 works), hierarchical function generation and the sandbox; the code, the generated functions and the result are
-shown. `--blocks`/`--bowls` start in a free scene instead of a task's; `:debug on` shows code without running it. Ctrl-C stops a running policy (the robot stops) and returns to the prompt; Ctrl-D or
-:quit leaves. Type :help for the colon commands.
+shown. `--blocks`/`--bowls` start in a free scene instead of a task's; `:debug on` shows code without running
+it. Ctrl-C stops a running policy (the robot stops) and returns to the prompt; Ctrl-D or :quit leaves. Type
+:help for the colon commands.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ HELP = """commands:
   :debug on|off        on: generate and show the code of each command, run nothing (the original's debug_mode)
   :reset               a fresh scene (same task or free scene, same seed), history and variables
   :task NAME [SEED]    switch to another task's scene (see `cap tasks`)
-  :scene BLOCKS [BOWLS] a free scene, e.g. ":scene red,blue green" or ":scene 3 2" (colors or counts)
+  :scene BLOCKS [BOWLS]
+                       a free scene, e.g. ":scene red,blue green" or ":scene 3 2" (colors or counts)
   :png FILE            write a picture of the scene
   :save PREFIX         write PREFIX.jsonl (transcript of every LLM call) and PREFIX_functions.py
   :quit                leave (Ctrl-D works too)"""
@@ -40,9 +42,7 @@ DEFAULT_TASK = "stack-blocks"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--task", default=DEFAULT_TASK, help=f"the scene to start in (default {DEFAULT_TASK})"
-    )
+    parser.add_argument("--task", help=f"the scene to start in (default {DEFAULT_TASK})")
     parser.add_argument("--seed", type=int, default=0, help="scene seed (default 0)")
     add_scene_arguments(parser)
     parser.add_argument(
@@ -60,11 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from robot_api.tasks import get_task
 
+    scene = free_scene_from_args(args)  # an explicit --task conflicts with --blocks/--bowls
+    args.task = args.task or DEFAULT_TASK
     try:
         get_task(args.task)
     except KeyError as exc:
         raise CapError(str(exc.args[0])) from None
-    scene = free_scene_from_args(_without_default_task(args))
     if not args.transcript:  # the REPL always records, so :save has something to save
         args.transcript = str(Path.home() / ".cache" / "cap" / f"repl-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
     client = build_client(args)
@@ -242,14 +243,6 @@ class Repl:
 def _short(value: object, limit: int = 120) -> str:
     text = " ".join(repr(value).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _without_default_task(args: argparse.Namespace) -> argparse.Namespace:
-    """--task has a default in the REPL; only an explicit --task conflicts with --blocks/--bowls."""
-    explicit = argparse.Namespace(**vars(args))
-    if explicit.task == DEFAULT_TASK:
-        explicit.task = None
-    return explicit
 
 
 def _setup_readline(path: str) -> None:

@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         raise CapError(str(exc.args[0])) from None
     if not args.command and not args.task:
         raise CapError("no command given", hint='cap run "put the red block on the blue bowl" [--task T]')
+    if args.no_exec and (args.png or args.gif):
+        raise CapError("--no-exec runs nothing, so there is no episode to picture", hint="drop --png/--gif")
     scene = free_scene_from_args(args)
     client = build_client(args)
     try:

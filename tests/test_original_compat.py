@@ -634,3 +634,42 @@ def test_original_style_corpus_keeps_its_meaning(capsys, tmp_path, source):
     code, out = run_policy(capsys, tmp_path, source, *SCENE)
     assert code == 0, out["error"]
     assert out["said"] and set(out["said"]) == {"True"}, out["said"]
+
+
+def test_exec_with_a_model_generates_the_helpers_an_original_answer_calls(
+    openai_server, monkeypatch, capsys, tmp_path
+):
+    """An answer in the tabletop_ui style calls a nested LMP and a helper nobody defined; with --model, the
+    nested LMP answers and fgen defines the helper, over the real openai SDK to a loopback server."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+
+    def respond(body):
+        last = body["messages"][-1]["content"].rstrip("\n").splitlines()[-1]
+        if last.startswith("# define function: stack_objects_in_order("):
+            return (
+                "```python\ndef stack_objects_in_order(object_names):\n"
+                "    for lower, upper in zip(object_names, object_names[1:]):\n"
+                "        put_first_on_second(upper, lower)\n```"
+            )
+        if last == "# the blocks.":
+            return "```python\nret_val = [n for n in get_obj_names() if 'block' in n]\n```"
+        raise AssertionError(last)
+
+    openai_server.responder = respond
+    policy = """
+block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')
+order_bottom_to_top = ['green bowl'] + block_names
+say(f'Sure - stacking from bottom to top: {", ".join(order_bottom_to_top)}')
+stack_objects_in_order(object_names=order_bottom_to_top)
+(_, _, top_z), _ = get_bbox(block_names[-1])
+say(str(top_z > 0.07))  # two blocks under it
+"""
+    args = (*SCENE, "--model", "m", "--base-url", openai_server.base_url, "--no-cache")
+    code, out = run_policy(capsys, tmp_path, policy, *args)
+    assert code == 0, out["error"]
+    assert out["said"][-1] == "True" and out["functions"] == ["stack_objects_in_order"]
+    assert out["llm_calls"] == 2
+    openai_server.responder = lambda body: "no code here"  # fgen cannot define it: a clear error, no run
+    code, out = run_policy(capsys, tmp_path, policy, *args)
+    assert code == 1 and out["status"] == "error" and "generation failed" in out["error"]
+    assert out["said"] == []

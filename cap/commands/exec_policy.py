@@ -5,7 +5,8 @@ Every program starts with the original Code as Policies globals already bound: `
 `shapely.geometry` and `shapely.affinity` (see `cap.policy_globals`). In a scene, the whole tabletop API is
 there; `--functions FILE` adds the definitions of a saved function library (e.g. from `cap run
 --save-functions`); with `--model M` or `--replay FILE`, the nested LMPs (`parse_obj_name`, `parse_position`,
-`parse_question`, `transform_shape_pts`) answer from that model or transcript, as inside `cap run`.
+`parse_question`, `transform_shape_pts`) answer from that model or transcript, as inside `cap run`, and the
+functions the policy calls that nobody defined are generated (fgen) and reported in `functions`.
 
 Exits 0 only when the policy ran to the end (status ok). With --task, the task's parameters are available to
 the policy as the dict `task`, and the command text as `command`.
@@ -154,7 +155,10 @@ def _run_in_scene(
                 use_free_scene(session, scene)
                 inputs = {}
             before = set(stack.library.names()) if stack else set()
-            if args.gif:
+            failed = _generate_missing(stack, code, session.sandbox) if stack else ""
+            if failed:
+                ep = _generation_failed(failed, session, code)
+            elif args.gif:
                 with GifRecorder(session.sim) as rec:
                     ep = session.episode(code, inputs)
                 try:
@@ -175,6 +179,44 @@ def _run_in_scene(
         ep.functions = [n for n in stack.library.names() if n not in before]
         ep.llm_calls = client.calls
     return ep
+
+
+def _generate_missing(stack: Any, code: str, sandbox: Any) -> str:
+    """With a model: generate the functions the policy calls that nobody defined (fgen, as `cap run` does)
+    and define them in the sandbox. Returns why generation failed, "" when it did not."""
+    import ast
+
+    from lmp.lmp import LMPError
+
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return ""  # the sandbox reports it, with its line
+    try:
+        made = stack.fgen.resolve(code)
+    except LMPError as exc:
+        return f"generation failed: {exc}"
+    if made:
+        _define(sandbox, "\n\n".join(fn.source for fn in made), "generated functions")
+    return ""
+
+
+def _generation_failed(error: str, session: Any, code: str):
+    """The episode of a policy that never ran because a function it needs could not be generated."""
+    from cap.episode import Episode
+
+    success, reason = session.check() if session.task else (None, "")
+    inst = session.instance if session.task else None
+    return Episode(
+        task=inst.task if inst else None,
+        seed=inst.seed if inst else None,
+        command=inst.command if inst else "",
+        status="error",
+        task_success=success,
+        reason=reason,
+        error=error,
+        code=code,
+    )
 
 
 def _run_alone(code: str, timeout: float, definitions: str, path: str | None):

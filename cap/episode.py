@@ -27,13 +27,15 @@ class Episode:
     functions: list[str] = field(default_factory=list)
     llm_calls: int = 0
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    executed: bool = True  # False when the code was only generated and shown (--no-exec, :debug on)
 
     @property
     def infra_error(self) -> bool:
         return self.status == "infra_error"
 
     def pinned(self) -> dict[str, Any]:
-        """The JSON object `cap exec`/`cap run --json` print (ARCHITECTURE.md)."""
+        """The JSON object `cap exec`/`cap run --json` print (ARCHITECTURE.md): the pinned keys in their order,
+        then the extensions `attempts` (every program tried), `said` (every `say` message, in order) and `executed`."""
         return {
             "status": self.status,
             "task": self.task,
@@ -45,6 +47,8 @@ class Episode:
             "llm_calls": self.llm_calls,
             "seconds": round(self.seconds, 3),
             "attempts": self.attempts,  # extension
+            "said": list(self.said),
+            "executed": self.executed,
         }
 
     def record(self) -> dict[str, Any]:

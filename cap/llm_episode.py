@@ -73,14 +73,14 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
 
     def execute(program: str) -> Any:
         if not dry:
-            return _run(session, program)
+            return _run(session, program, stack)
         # A dry run says nothing to anyone: what it said is dropped and a live listener (`on_say`, e.g. a UI
         # speaking for the robot) is muted meanwhile. TabletopAPI has no public switch for that yet.
         listener = getattr(session.api, "_on_say", None)
         session.api._on_say = None
         with session.sim.trial():
             try:
-                return _run(session, program)
+                return _run(session, program, stack)
             finally:
                 del session.api.said[said_before:]
                 session.api._on_say = listener
@@ -91,7 +91,7 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
     ep.code = final.code
     outcome = None
     if solution.run is not None:
-        outcome = _run(session, solution.run.program) if dry else solution.run.outcome
+        outcome = _run(session, solution.run.program, stack) if dry else solution.run.outcome
     elif not dry and final.run is not None and final.run.outcome is not None:
         outcome = final.run.outcome  # no dry run: the one attempt moved the robot as it went
     if outcome is not None:
@@ -112,8 +112,10 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
         stack.record_success(solution.run)
 
 
-def _run(session: Any, program: str) -> Any:
-    outcome = session.run_code(with_imports(program))
+def _run(session: Any, program: str, stack: PolicyStack) -> Any:
+    """Run with the variables earlier commands left (the original's maintain_session) and hand this
+    program's variables to the host, which keeps those of the run that succeeds (`record_success`)."""
+    outcome = session.run_code(with_imports(stack.with_session(program)), stack.session_inputs())
     session.sim.stop()
     return without_imports_lines(outcome)
 

@@ -27,6 +27,8 @@ def print_json(obj: Any) -> None:
 
 
 def show_episode(ep: Any) -> None:
+    if not getattr(ep, "executed", True):
+        err.print("[yellow]not executed[/yellow] (generated only: --no-exec / :debug on)")
     color = "green" if ep.status == "ok" else "red"
     err.print(f"status: [{color}]{ep.status}[/{color}]" + (f"  ({ep.error})" if ep.error else ""))
     for line in ep.said:

@@ -29,19 +29,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cap.policy_globals import PRELUDE
+from cap.session_vars import KEEP as SESSION_KEEP
+from cap.session_vars import SessionVars, top_level_functions
 from lmp.fgen import FunctionGenerator, bound_names
-from lmp.library import FunctionLibrary
+from lmp.library import FunctionLibrary, GeneratedFunction
 from lmp.lmp import LMP, LMPConfig
 from lmp.program import Program, Run, RunProgram, Solution
 from lmp.types import LLMError
+from robot_api.scene import PLACES
 
-# Every tabletop program (policies, nested LMP code, generated functions) runs after these lines, and the
-# prompts show them, so what the model is told is importable is exactly what is.
-IMPORTS = (
-    "import numpy as np\n"
-    "from shapely.geometry import Point, LineString, Polygon, MultiPoint, box\n"
-    "from shapely.affinity import rotate, scale, translate"
-)
+# Every tabletop program (policies, nested LMP code, generated functions) runs after these lines (the
+# original's fixed_vars, see cap.policy_globals), and the prompts show them.
+IMPORTS = PRELUDE
 
 NESTED_DOCS = {
     "parse_obj_name": ("parse_obj_name(query, context='')", "names of the objects a description refers to"),
@@ -165,7 +165,7 @@ class PolicyStack:
         self._nested_log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         nested = [{"name": n, "signature": s, "doc": d} for n, (s, d) in NESTED_DOCS.items()]
-        variables = {"imports": IMPORTS, "api": self.api, "nested": nested}
+        variables = {"imports": IMPORTS, "api": self.api, "nested": nested, "places": list(PLACES)}
         known = {f["name"] for f in self.api} | set(NESTED_DOCS) | bound_names(ast.parse(IMPORTS))
         self.fgen = FunctionGenerator(
             LMP(configs["fgen"], self.watch, variables),
@@ -192,6 +192,7 @@ class PolicyStack:
             executor,
             nested_records=self._drain_journal,
         )
+        self.session_vars = SessionVars(reserved=known)
         self._run_code: RunCode | None = None
 
     def bind(self, run_code: RunCode) -> None:
@@ -199,8 +200,9 @@ class PolicyStack:
         self._run_code = run_code
 
     def nested_functions(self) -> dict[str, Callable[..., Any]]:
-        """The nested LMPs as callables for the sandbox API (they need `bind` before they are called)."""
-        return dict(self.nested)
+        """The host functions the stack adds to the sandbox API: the nested LMPs as callables (they need `bind`
+        before they are called) and the session's variable keeper (see cap.session_vars)."""
+        return {**self.nested, SESSION_KEEP: self.session_vars.keep}
 
     def _execute(self, code: str, return_name: str | None, inputs: Mapping[str, Any]) -> Any:
         if self._run_code is None:
@@ -218,7 +220,8 @@ class PolicyStack:
         return records
 
     def prepare(self, command: str, context: str) -> Run:
-        """tabletop_ui code for `command` plus every function it needs; run `with_imports(run.program)`."""
+        """tabletop_ui code for `command` plus every function it needs; run `with_imports(self.with_session(run.program))`
+        with `self.session_inputs()`."""
         return self.ui.prepare(command, context)
 
     def begin_command(self) -> None:
@@ -235,12 +238,37 @@ class PolicyStack:
             command, context, execute, rounds=self.options.repair, samples=self.options.samples
         )
 
+    def with_session(self, program: str) -> str:
+        """`program` plus, when the UI LMP maintains a session (as in the original), the lines that carry the
+        command's variables to the next command. They come after the code: its line numbers do not move.
+        (Library definitions before the code bind no variables; the context's `objects` is re-bound anyway.)"""
+        if not self.ui.lmp.config.maintain_session:
+            return program
+        return self.session_vars.program(program, program)
+
+    def session_inputs(self) -> dict[str, Any]:
+        """The variables earlier successful commands left, bound as globals of the next program."""
+        return self.session_vars.inputs() if self.ui.lmp.config.maintain_session else {}
+
     def record_success(self, run: Run) -> None:
+        """The command worked: it joins the prompt's history, its variables and top-level functions carry on."""
         self.ui.lmp.record_success(run.generation)
+        if not self.ui.lmp.config.maintain_session:
+            return
+        self.session_vars.commit()
+        for name, source in top_level_functions(run.generation.code).items():
+            self.library.add(
+                GeneratedFunction(name, source, signature=f"defined by the command {run.generation.query!r}")
+            )
+
+    def clear_session(self) -> None:
+        """Forget the session's history and variables; generated functions stay (the REPL's :reset)."""
+        self.ui.lmp.clear_history()
+        self.session_vars.clear()
 
     def reset(self) -> None:
-        """Forget the session: history and generated functions (each benchmark episode starts clean)."""
-        self.ui.lmp.clear_history()
+        """Forget the session: history, variables and generated functions (each benchmark episode starts clean)."""
+        self.clear_session()
         self.library = FunctionLibrary()
         self.fgen.library = self.library
 

@@ -44,6 +44,11 @@ PLACES: dict[str, np.ndarray] = {
     "bottom side": np.array([_XM, _Y0]),
     "bottom right corner": np.array([_X1, _Y0]),
 }
+# The frame of `denormalize_xy`: [0, 1]^2 onto the rectangle of the named places, i.e. the workspace inset by
+# PLACE_MARGIN, as in the original (its `coords` config: bottom_left (-0.25, -0.75), top_right (0.25, -0.25)).
+# So denormalize_xy([0, 0]) is the bottom left corner place, [0.5, 0.5] the middle, [1, 1] the top right corner.
+NORMALIZED_ORIGIN = PLACES["bottom left corner"].copy()
+NORMALIZED_EXTENT = PLACES["top right corner"] - PLACES["bottom left corner"]
 CORNERS = ("top left corner", "top right corner", "bottom left corner", "bottom right corner")
 SIDES = ("top side", "left side", "right side", "bottom side")
 

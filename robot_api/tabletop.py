@@ -2,6 +2,10 @@
 
 Written against the `Robot` and `Perception` protocols only: any robot that implements them runs the same
 policies. Positions are (x, y) numpy arrays in metres in the table frame (see `robot_api.scene`).
+Return shapes follow the original: `get_bbox` is pybullet's AABB (two 3-tuples), `get_color` RGBA,
+`get_robot_pos` (x, y, z); `denormalize_xy` maps [0, 1]^2 onto the rectangle of the named places (the workspace
+inset by 5 cm), so `denormalize_xy([1, 1])` is the top right corner place. Names may be written the loose ways
+the original accepted ('the blue block', 'blue_block', 'green circle', 'top_left_corner'; see robot_api.names).
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from robot_api.names import resolve_name
 from robot_api.protocols import Perception, Robot, SafetyError
-from robot_api.scene import BOUNDS, CORNERS, PLACES, SIDES
+from robot_api.scene import BOUNDS, CORNERS, NORMALIZED_EXTENT, NORMALIZED_ORIGIN, PLACES, SIDES
 
 SAFE_Z = 0.2
 RELEASE_GAP = 0.005
@@ -32,44 +37,53 @@ class TabletopAPI:
         """Names of the objects on the table, e.g. ['blue block', 'red bowl']."""
         return list(self.perception.object_names())
 
-    def _check_name(self, name: str) -> None:
+    def _resolve(self, name: str) -> str:
+        """The canonical object or place name `name` stands for ('the blue block', 'top_left_corner', ...)."""
         if not isinstance(name, str):
             raise TypeError(f"expected an object name (str), got {type(name).__name__}")
-        if name not in PLACES and not self.perception.object_visible(name):
+        if name in PLACES or self.perception.object_visible(name):
+            return name
+        resolved = resolve_name(name, [*self.perception.object_names(), *PLACES])
+        if resolved is None:
             raise ValueError(
                 f"unknown object {name!r}; objects: {self.get_obj_names()}; places: {list(PLACES)}"
             )
+        return resolved
 
     def get_obj_pos(self, obj_name: str) -> np.ndarray:
         """(x, y) of an object, or of a named place such as 'top left corner'."""
-        self._check_name(obj_name)
-        if obj_name in PLACES:
-            return PLACES[obj_name].copy()
-        return np.asarray(self.perception.object_position(obj_name), dtype=float)[:2].copy()
+        name = self._resolve(obj_name)
+        if name in PLACES:
+            return PLACES[name].copy()
+        return np.asarray(self.perception.object_position(name), dtype=float)[:2].copy()
 
-    def get_bbox(self, obj_name: str) -> tuple[float, float, float, float]:
-        """(x_min, y_min, x_max, y_max) of an object (a point for a named place)."""
-        self._check_name(obj_name)
-        if obj_name in PLACES:
-            x, y = (float(v) for v in PLACES[obj_name])
-            return (x, y, x, y)
-        box = self.perception.object_bbox(obj_name)
-        return (float(box[0]), float(box[1]), float(box[3]), float(box[4]))
+    def get_bbox(self, obj_name: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """Axis-aligned box as pybullet's getAABB gives it: ((x_min, y_min, z_min), (x_max, y_max, z_max))."""
+        name = self._resolve(obj_name)
+        if name in PLACES:
+            x, y = (float(v) for v in PLACES[name])
+            return ((x, y, 0.0), (x, y, 0.0))
+        box = [float(v) for v in self.perception.object_bbox(name)]
+        return (tuple(box[:3]), tuple(box[3:6]))  # type: ignore[return-value]
 
-    def get_color(self, obj_name: str) -> tuple[float, float, float]:
-        """RGB of an object, each in [0, 1]."""
-        self._check_name(obj_name)
-        return tuple(float(v) for v in self.perception.object_color(obj_name))  # type: ignore[return-value]
+    def get_color(self, obj_name: str) -> tuple[float, float, float, float]:
+        """RGBA of an object, each in [0, 1] (alpha is 1 for opaque objects)."""
+        name = self._resolve(obj_name)
+        rgba = [float(v) for v in self.perception.object_color(name)]
+        return tuple(rgba if len(rgba) == 4 else [*rgba[:3], 1.0])  # type: ignore[return-value]
 
     def is_obj_visible(self, obj_name: str) -> bool:
         """True when the object is on the table and seen."""
-        return bool(isinstance(obj_name, str) and self.perception.object_visible(obj_name))
+        if not isinstance(obj_name, str):
+            return False
+        name = resolve_name(obj_name, self.perception.object_names())
+        return bool(name is not None and self.perception.object_visible(name))
 
     # -- places --------------------------------------------------------------------------------------
     def denormalize_xy(self, pos_normalized: Sequence[float]) -> np.ndarray:
-        """Map [0, 1]^2 (0, 0 = bottom left) onto the workspace."""
+        """Map [0, 1]^2 onto the named places' frame: [0, 0] is the bottom left corner place, [1, 1] the top right."""
         p = np.asarray(pos_normalized, dtype=float)
-        return BOUNDS[:2, 0] + p * (BOUNDS[:2, 1] - BOUNDS[:2, 0])
+        return NORMALIZED_ORIGIN + p * NORMALIZED_EXTENT
 
     def get_corner_name(self, pos: Sequence[float]) -> str:
         """The corner nearest to (x, y), e.g. 'top left corner'."""
@@ -144,8 +158,8 @@ class TabletopAPI:
             self.goto_pos(p)
 
     def get_robot_pos(self) -> np.ndarray:
-        """(x, y) of the gripper."""
-        return np.asarray(self.robot.ee_pose()[0])[:2].copy()
+        """(x, y, z) of the gripper."""
+        return np.asarray(self.robot.ee_pose()[0], dtype=float)[:3].copy()
 
     def say(self, msg: str) -> None:
         """Tell the user something."""

@@ -44,7 +44,7 @@ def test_exec_on_task_prints_pinned_json_and_writes_png(tmp_path):
     out = cap("exec", str(policy), "--task", "stack-blocks", "--seed", "2", "--png", str(png), "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert list(result)[:9] == [
+    assert list(result)[:9] == [  # the pinned keys, in order; extensions after them
         "status",
         "task",
         "seed",
@@ -56,6 +56,7 @@ def test_exec_on_task_prints_pinned_json_and_writes_png(tmp_path):
         "seconds",
     ]
     assert result["attempts"] == []  # the extension: programs an LLM command tried (none for exec)
+    assert list(result)[9:] == ["attempts", "said", "executed"]
     assert (
         result["status"] == "ok"
         and result["task_success"] is True

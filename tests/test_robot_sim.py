@@ -44,9 +44,9 @@ def test_places_positions_and_names(api):
     assert np.linalg.norm(api.get_obj_pos("blue block") - PLACES["bottom right corner"]) < 0.01
     assert api.get_corner_name(api.get_obj_pos("blue block")) == "bottom right corner"
     assert api.get_side_name([0.0, -0.21]) == "top side"
-    assert np.allclose(api.denormalize_xy([0, 0]), [-0.3, -0.8]) and np.allclose(
-        api.denormalize_xy([1, 1]), [0.3, -0.2]
-    )
+    # the original's frame: [0, 1]^2 onto the named places' rectangle (the workspace inset by 5 cm)
+    assert np.allclose(api.denormalize_xy([0, 0]), PLACES["bottom left corner"])
+    assert np.allclose(api.denormalize_xy([1, 1]), PLACES["top right corner"])
 
 
 def test_unknown_name_lists_what_exists(api):
@@ -77,9 +77,9 @@ def test_moving_into_the_table_is_refused(sim):
 
 def test_goto_and_follow_traj(api):
     api.goto_pos([0.1, -0.5, 0.15])
-    assert np.allclose(api.get_robot_pos(), [0.1, -0.5], atol=0.005)
+    assert np.allclose(api.get_robot_pos(), [0.1, -0.5, 0.15], atol=0.005)
     api.follow_traj([[0.0, -0.4], [-0.1, -0.45]])
-    assert np.allclose(api.get_robot_pos(), [-0.1, -0.45], atol=0.005)
+    assert np.allclose(api.get_robot_pos(), [-0.1, -0.45, 0.15], atol=0.005)
 
 
 def test_describe_comes_from_the_real_api():
@@ -115,7 +115,8 @@ def test_bad_arguments_are_clear(api):
 def test_values_handed_to_policies_are_plain(api):
     assert isinstance(api.get_obj_names(), list) and all(isinstance(n, str) for n in api.get_obj_names())
     assert isinstance(api.get_obj_pos("red block"), np.ndarray) and api.get_obj_pos("red block").shape == (2,)
-    assert all(type(v) is float for v in api.get_bbox("red block") + api.get_color("red block"))
+    lo, hi = api.get_bbox("red block")
+    assert all(type(v) is float for v in (*lo, *hi, *api.get_color("red block")))
     assert type(api.is_obj_visible("red block")) is bool
     assert set(api.functions()) == set(TabletopAPI.NAMES)
     assert all(d["doc"] for d in TabletopAPI.describe())

@@ -47,6 +47,6 @@ def rotate_pts_around_centroid_np(pts, angle):
     return (pts - centroid) @ rotation.T + centroid
 # define function: inside = bbox_contains_pt(container_name='green bowl', obj_name='pink block').
 def bbox_contains_pt(container_name, obj_name):
-    x_min, y_min, x_max, y_max = get_bbox(container_name)
+    (x_min, y_min, _), (x_max, y_max, _) = get_bbox(container_name)
     x, y = get_obj_pos(obj_name)
     return bool(x_min <= x <= x_max and y_min <= y <= y_max)

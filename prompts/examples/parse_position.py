@@ -17,6 +17,8 @@ ret_val = interpolate_pts_on_line(line=line, n=3)
 # a triangle with size 10cm around the middle with 3 points.
 polygon = make_triangle(size=0.1, center=get_obj_pos('middle'))
 ret_val = get_points_from_polygon(polygon)
+# a point in the middle of the top half.
+ret_val = denormalize_xy([0.5, 0.75])
 # a point 10cm left of the green bowl.
 ret_val = get_obj_pos('green bowl') + [-0.1, 0]
 # the corner closest to the red block.

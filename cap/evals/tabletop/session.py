@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from cap.episode import Episode
+from cap.policy_globals import bind_globals
 from robot_api.pybullet_sim import PyBulletTabletop
 from robot_api.tabletop import ERRORS, TabletopAPI
 from robot_api.tasks import TASKS, Instance, Task, get_task
@@ -72,6 +73,7 @@ class TabletopSession:
                 profile="policy",
                 errors=ERRORS,
             )
+            bind_globals(self.sandbox)  # np and the shapely names, as the original's fixed_vars
         except BaseException:
             self.sim.close()
             raise

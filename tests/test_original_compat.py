@@ -313,8 +313,12 @@ def test_embedding_api_carries_variables_and_functions_between_commands(tmp_path
     from lmp.backends.replay import ReplayBackend
     from robot_api.tabletop import TabletopAPI
 
+    from cap.policy_stack import StackOptions
+
     path = transcript(tmp_path / "session.jsonl", _session_answers(["red block"]))
-    stack = PolicyStack(LLMClient(ReplayBackend(path)), TabletopAPI.describe())
+    # The recording has no fixes: without repair the failing command stays a plain error (with repair its
+    # fix request would be a replay miss, an infrastructure error).
+    stack = PolicyStack(LLMClient(ReplayBackend(path)), TabletopAPI.describe(), StackOptions(repair=0))
     with TabletopSession(extra_api=stack.nested_functions(), timeout=60) as session:
         stack.bind(session.sandbox.run)
         session.sim.reset([("red block", (0.1, -0.65))])

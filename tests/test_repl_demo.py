@@ -89,7 +89,8 @@ def test_ctrl_c_stops_a_running_policy_and_keeps_the_repl(tmp_path):
     child.expect(pexpect.EOF)
 
 
-def test_demo_script_runs_offline(tmp_path):
+def test_demo_without_the_local_model_says_why_and_replays_the_recording(tmp_path):
+    import os
     import subprocess
 
     out = subprocess.run(
@@ -97,9 +98,11 @@ def test_demo_script_runs_offline(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "CAP_HOME": str(tmp_path / "no-model-here")},
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "hand-written reference answers" in out.stdout
+    assert "Replayed demo" in out.stdout and "not installed" in out.stdout
+    assert "recorded from the local model" in out.stdout
     assert out.stderr.count("success") == 3
     for i, task in enumerate(["pick-place", "stack-blocks", "blocks-in-matching-bowls"], 1):
         assert (tmp_path / f"{i}-{task}.png").stat().st_size > 1000

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cap.errors import CapError
 from cap.output import print_json, show_episode
+from cap.robot_options import add_robot_arguments, exec_on_robot
 
 POLICY_MODULES = ("numpy", "shapely", "math")  # what a policy may import (same as cap.evals.tabletop)
 
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--gui", action="store_true", help="show the PyBullet window (needs a display)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the pinned shape)")
+    add_robot_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     for out in (args.png, args.gif):
         if out and not Path(out).resolve().parent.is_dir():
             raise CapError(f"cannot write {out}: its folder does not exist")
-    if args.task:
+    if args.robot:
+        ep = exec_on_robot(code, args)
+    elif args.task:
         ep = _run_on_task(code, args)
     else:
         if args.png or args.gif:

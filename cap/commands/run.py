@@ -17,6 +17,7 @@ import argparse
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
 from cap.output import print_json, show_code, show_episode
+from cap.robot_options import add_robot_arguments, open_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object (the pinned shape)")
     add_llm_arguments(parser)
+    add_robot_arguments(parser)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,11 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, stack, task_name: str):
-    from cap.evals.tabletop import TabletopSession
     from cap.llm_episode import run_command
     from robot_api.render import GifRecorder, save_png
 
-    with TabletopSession(extra_api=stack.nested_functions(), timeout=args.timeout) as session:
+    with open_session(args, extra_api=stack.nested_functions()) as session:
         stack.bind(session.sandbox.run)
         inst = session.setup(task_name, args.seed)
         if not args.task:  # a scene to act in, but no task to check

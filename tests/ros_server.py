@@ -220,6 +220,7 @@ class SimRobotServer:
             '{"op": "fragment", "id": "x", "data": 5, "num": 0, "total": 2}',
             '{"op": "no_such_op"}',
             "\u0000\u00ff",
+            b"\x00\x01binary",
         ]
         i = 0
         while True:
@@ -499,6 +500,24 @@ def _tf(parent: str, child: str, pos: Any, q: Any, stamp: dict[str, int]) -> dic
         "child_frame_id": child,
         "transform": {"translation": _xyz(pos), "rotation": _q(q)},
     }
+
+
+def write_config(path: Any, **sections: dict[str, Any]) -> str:
+    """A robot config (TOML) for tests: generous waits (the machine is busy) unless a test overrides them."""
+    base: dict[str, dict[str, Any]] = {
+        "safety": {"goal_timeout": 60.0, "connect_timeout": 20.0, "reconnect_timeout": 20.0},
+        "perception": {"fresh_timeout": 20.0},
+    }
+    for name, values in sections.items():
+        base.setdefault(name, {}).update(values)
+    lines = []
+    for name, values in base.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    from pathlib import Path
+
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
 
 
 def main() -> None:

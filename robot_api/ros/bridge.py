@@ -205,6 +205,20 @@ class Bridge:
         self.ros.factory.on_ready(_send)
         return sent
 
+    def flush(self, timeout: float = 1.0) -> None:
+        """Wait (briefly) until what was sent so far has been handed to the socket by roslibpy's reactor."""
+        if not self.connected:
+            return
+        try:
+            from twisted.internet import reactor
+        except ImportError:
+            return
+        for _ in range(2):  # one reactor turn runs the queued sends, the next writes their bytes
+            turned = threading.Event()
+            reactor.callFromThread(turned.set)
+            if not turned.wait(timeout):
+                return
+
     def call_service(
         self, service: str, args: dict[str, Any], timeout: float, deadline: float = math.inf
     ) -> dict[str, Any]:

@@ -56,7 +56,8 @@ ee_pose_topic = "/cap/ee_pose"
 [perception]
 detections = "/cap/detections"
 detections_type = "vision_msgs/msg/Detection3DArray"  # class_id = the object's name, e.g. "red block"
-fresh_timeout = 3.0      # seconds to wait for detections newer than the last motion before answering
+fresh_timeout = 3.0      # seconds to wait for detections (and joint states, tool pose) newer than the
+                         # last motion before answering
 
 [stop]
 topic = "/trajectory_execution_event"   # MoveIt's execution-event topic; "stop" halts the trajectory

@@ -28,7 +28,6 @@ from robot_api.ros.perception import RosPerception
 from robot_api.ros.safety import Limits
 from robot_api.ros.transforms import TfTree, quat, quat_of, vec
 
-STATE_TIMEOUT = 3.0  # seconds to wait for fresh joint states / tool pose after a motion
 # MoveIt error codes (moveit_msgs/MoveItErrorCodes) that mean "refused before moving".
 MOVEIT_REFUSED = {
     -1: "PLANNING_FAILED",
@@ -94,11 +93,11 @@ class RosRobot:
     def ee_pose(self) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         if cfg.state.ee_pose_source == "topic":
-            value = self._ee_topic.newer_than(self._motion_end, STATE_TIMEOUT)
+            value = self._ee_topic.newer_than(self._motion_end, self.config.perception.fresh_timeout)
             if value is None:
-                raise RobotError(f"no tool pose on {cfg.state.ee_pose_topic} within {STATE_TIMEOUT:g} s")
+                raise RobotError(f"no tool pose on {cfg.state.ee_pose_topic} within {self.config.perception.fresh_timeout:g} s")
             return value[0].copy(), value[1].copy()
-        self.tf.wait_newer(self._motion_end, STATE_TIMEOUT)
+        self.tf.wait_newer(self._motion_end, self.config.perception.fresh_timeout)
         m = self.tf.lookup(cfg.frames.table, cfg.frames.end_effector)
         if m is None:
             self.bridge.require_connection("read tf")
@@ -108,10 +107,10 @@ class RosRobot:
         return m[:3, 3].copy(), quat_of(m)
 
     def joint_state(self) -> np.ndarray:
-        value = self._joints.newer_than(self._motion_end, STATE_TIMEOUT)
+        value = self._joints.newer_than(self._motion_end, self.config.perception.fresh_timeout)
         if value is None:
             raise RobotError(
-                f"no joint states on {self.config.state.joint_states} within {STATE_TIMEOUT:g} s"
+                f"no joint states on {self.config.state.joint_states} within {self.config.perception.fresh_timeout:g} s"
             )
         names = self.config.state.arm_joints or list(value)
         missing = [n for n in names if n not in value]
@@ -172,6 +171,7 @@ class RosRobot:
                 pass
         s = self.config.stop
         self.bridge.publish(s.topic, s.type, {"data": s.data})
+        self.bridge.flush()
 
     def rearm(self, deadline: float = math.inf) -> None:
         """A new run: forget a halt of the previous run, and stop waiting at `deadline` (monotonic)."""
@@ -237,6 +237,12 @@ class RosRobot:
             self._active[gid] = client
         try:
             self.bridge.wait(done, self.config.safety.goal_timeout, self.deadline, f"{what} on {action}")
+        except BaseException:  # watchdog, deadline, Ctrl-C, lost connection: cancel this goal first
+            try:
+                client.cancel_goal(gid)
+            except Exception:
+                pass
+            raise
         finally:
             with self._lock:
                 self._active.pop(gid, None)

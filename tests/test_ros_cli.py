@@ -31,7 +31,12 @@ pytestmark = pytest.mark.slow
 
 def cap(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cap", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=_env()
+        [sys.executable, "-m", "cap", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=_env(),
     )
 
 
@@ -125,8 +130,19 @@ def _start_hung_run(tmp_path, server, *extra: str) -> subprocess.Popen:
     config = write_config(tmp_path / "robot.toml")
     return subprocess.Popen(
         [
-            sys.executable, "-m", "cap", "run", "stack all the blocks", "--robot", f"ros://127.0.0.1:{server.port}",
-            "--robot-config", config, "--replay", DEMO, "--json", *extra,
+            sys.executable,
+            "-m",
+            "cap",
+            "run",
+            "stack all the blocks",
+            "--robot",
+            f"ros://127.0.0.1:{server.port}",
+            "--robot-config",
+            config,
+            "--replay",
+            DEMO,
+            "--json",
+            *extra,
         ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -191,7 +207,19 @@ def test_exec_a_reference_policy_on_the_robot_with_a_task_check(tmp_path):
     ref = ROOT / "robot_api" / "data" / "reference" / "stack-blocks.py"
     with SimRobotServer("stack-blocks", 1) as server:
         url = f"ros://127.0.0.1:{server.port}"
-        proc = cap("exec", str(ref), "--task", "stack-blocks", "--seed", "1", "--robot", url, "--robot-config", config, "--json")
+        proc = cap(
+            "exec",
+            str(ref),
+            "--task",
+            "stack-blocks",
+            "--seed",
+            "1",
+            "--robot",
+            url,
+            "--robot-config",
+            config,
+            "--json",
+        )
         assert proc.returncode == 0, proc.stderr
         assert last_json(proc)["task_success"] is True
         assert stacked_on_server(server)[0]
@@ -222,7 +250,16 @@ def test_no_rosbridge_there_is_a_clear_error(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = write_config(tmp_path / "robot.toml", safety={"connect_timeout": 1.0})
-    proc = cap("run", "stack all the blocks", "--robot", f"ros://127.0.0.1:{port}", "--robot-config", config, "--replay", DEMO)
+    proc = cap(
+        "run",
+        "stack all the blocks",
+        "--robot",
+        f"ros://127.0.0.1:{port}",
+        "--robot-config",
+        config,
+        "--replay",
+        DEMO,
+    )
     assert proc.returncode == 2
     assert "cannot connect to rosbridge" in proc.stderr and "cap doctor --robot" in proc.stderr
     assert "Traceback" not in proc.stderr

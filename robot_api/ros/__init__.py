@@ -68,9 +68,9 @@ def connect(url: str, config: RosConfig | str | Path | None = None) -> RosTablet
     bridge = Bridge(host, port, cfg.safety.connect_timeout, cfg.safety.reconnect_timeout)
     bridge.connect()
     try:
-        tf = TfTree()
+        tf = TfTree(cfg.perception.fresh_messages)
         bridge.subscribe("/tf", "tf2_msgs/msg/TFMessage", tf.add)
-        bridge.subscribe("/tf_static", "tf2_msgs/msg/TFMessage", tf.add)
+        bridge.subscribe("/tf_static", "tf2_msgs/msg/TFMessage", tf.add_static)
         perception = RosPerception(bridge, cfg, tf)
         robot = RosRobot(bridge, cfg, perception, tf)
     except BaseException:

@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -31,25 +32,37 @@ class RobotError(RuntimeError):
 
 
 class Latest:
-    """The newest value of a stream (a topic), with the time it arrived, so callers can wait for a fresh one."""
+    """The newest value of a stream (a topic), with when recent ones arrived, so callers can wait for a fresh one.
 
-    def __init__(self) -> None:
+    "Fresh" means the `count`-th message to arrive after a moment: the first one after a motion ended may
+    have been measured before it ended and been on its way (rosbridge keeps no order between a topic and an
+    action result), the second one was measured after it.
+    """
+
+    def __init__(self, count: int = 2) -> None:
         self._cond = threading.Condition()
         self.value: Any = None
-        self.received = -math.inf
-        self.count = 0
+        self.count = count
+        self._arrivals: deque[float] = deque(maxlen=16)
 
     def put(self, value: Any) -> None:
         with self._cond:
-            self.value, self.received = value, time.monotonic()
-            self.count += 1
+            self.value = value
+            self._arrivals.append(time.monotonic())
             self._cond.notify_all()
 
+    @property
+    def received(self) -> int:
+        return len(self._arrivals)
+
+    def _fresh(self, since: float) -> bool:
+        return sum(1 for t in self._arrivals if t > since) >= min(self.count, self._arrivals.maxlen or 1)
+
     def newer_than(self, since: float, timeout: float) -> Any:
-        """The value once one has arrived after `since` (monotonic seconds); None if none came in `timeout`."""
+        """The value once fresh after `since` (monotonic seconds); None if that did not happen in `timeout`."""
         end = time.monotonic() + timeout
         with self._cond:
-            while self.received <= since:
+            while not self._fresh(since):
                 left = end - time.monotonic()
                 if left <= 0:
                     return None
@@ -69,6 +82,7 @@ class Bridge:
         self.last_malformed = ""
         self.losses = 0  # connections lost so far
         self._connected = threading.Event()
+        self._wrap_lock = threading.Lock()
         self._fragments: dict[str, dict[int, str]] = {}
         self._fragment_bytes = 0
         self.ros: Any = None
@@ -83,6 +97,11 @@ class Bridge:
         self.ros = roslibpy.Ros(self.host, self.port)
         self.ros.factory.on("ready", self._on_ready)
         self.ros.on("close", self._on_close)
+        # With the reactor already running (a second connection in this process) the connection may have
+        # become ready before the handler above was registered.
+        proto = getattr(self.ros.factory, "_proto", None)
+        if proto is not None:
+            self._on_ready(proto)
         try:
             self.ros.run(timeout=self.connect_timeout)
         except Exception as exc:
@@ -99,6 +118,10 @@ class Bridge:
 
     def _on_ready(self, proto: Any) -> None:
         """Every (re)connection: wrap the protocol's message entry points so nothing malformed escapes."""
+        with self._wrap_lock:
+            if getattr(proto, "_cap_wrapped", False):
+                return
+            proto._cap_wrapped = True
         self._connected.set()
         handle = proto.on_message
 

@@ -58,6 +58,8 @@ detections = "/cap/detections"
 detections_type = "vision_msgs/msg/Detection3DArray"  # class_id = the object's name, e.g. "red block"
 fresh_timeout = 3.0      # seconds to wait for detections (and joint states, tool pose) newer than the
                          # last motion before answering
+fresh_messages = 2       # ... counting as fresh the 2nd message that arrives after the motion (the 1st may
+                         # have been measured before the motion ended and been on its way)
 
 [stop]
 topic = "/trajectory_execution_event"   # MoveIt's execution-event topic; "stop" halts the trajectory
@@ -117,6 +119,7 @@ class PerceptionConfig:
     detections: str = "/cap/detections"
     detections_type: str = "vision_msgs/msg/Detection3DArray"
     fresh_timeout: float = 3.0
+    fresh_messages: int = 2
 
 
 @dataclass

@@ -71,7 +71,7 @@ class RosPerception:
 
     def __init__(self, bridge: Any, config: Any, tf: TfTree | None = None):
         self.bridge, self.config, self.tf = bridge, config, tf
-        self.latest = Latest()
+        self.latest = Latest(config.perception.fresh_messages)
         self.stale_since = -np.inf  # monotonic time of the last motion's end: older detections are stale
         self._lock = threading.Lock()
         bridge.subscribe(config.perception.detections, config.perception.detections_type, self._on_message)

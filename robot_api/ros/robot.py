@@ -69,8 +69,8 @@ class RosRobot:
         self.halted: str | None = None
         self.sent_goals = 0
         self._held: str | None = None
-        self._joints = Latest()
-        self._ee_topic = Latest()
+        self._joints = Latest(config.perception.fresh_messages)
+        self._ee_topic = Latest(config.perception.fresh_messages)
         self._motion_end = -math.inf
         self._active: dict[str, Any] = {}  # goal id -> roslibpy ActionClient
         self._lock = threading.Lock()
@@ -95,7 +95,9 @@ class RosRobot:
         if cfg.state.ee_pose_source == "topic":
             value = self._ee_topic.newer_than(self._motion_end, self.config.perception.fresh_timeout)
             if value is None:
-                raise RobotError(f"no tool pose on {cfg.state.ee_pose_topic} within {self.config.perception.fresh_timeout:g} s")
+                raise RobotError(
+                    f"no tool pose on {cfg.state.ee_pose_topic} within {self.config.perception.fresh_timeout:g} s"
+                )
             return value[0].copy(), value[1].copy()
         self.tf.wait_newer(self._motion_end, self.config.perception.fresh_timeout)
         m = self.tf.lookup(cfg.frames.table, cfg.frames.end_effector)

@@ -7,10 +7,11 @@ walks both frames up to their common ancestor. Enough for the few frames cap nee
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import numpy as np
+
+from robot_api.ros.bridge import Latest
 
 
 def _num(d: Any, key: str) -> float:
@@ -69,12 +70,15 @@ def frame(name: Any) -> str:
 class TfTree:
     """Latest transforms parent -> child, fed with TFMessage dicts from /tf and /tf_static."""
 
-    def __init__(self) -> None:
+    def __init__(self, fresh_messages: int = 2) -> None:
         self._lock = threading.Condition()
         self._parent: dict[str, tuple[str, np.ndarray]] = {}
-        self.received = 0.0
+        self.dynamic = Latest(fresh_messages)  # arrivals of /tf (not /tf_static), for freshness
 
-    def add(self, msg: dict[str, Any]) -> None:
+    def add_static(self, msg: dict[str, Any]) -> None:
+        self.add(msg, static=True)
+
+    def add(self, msg: dict[str, Any], static: bool = False) -> None:
         """Store every transform of a tf2_msgs/TFMessage; a malformed message raises ValueError, nothing kept."""
         items = []
         for t in msg["transforms"]:
@@ -90,8 +94,8 @@ class TfTree:
             for child, parent, m in items:
                 if child != parent:
                     self._parent[child] = (parent, m)
-            self.received = time.monotonic()
-            self._lock.notify_all()
+        if not static:
+            self.dynamic.put(True)
 
     def frames(self) -> list[str]:
         with self._lock:
@@ -121,11 +125,5 @@ class TfTree:
         return None
 
     def wait_newer(self, since: float, timeout: float) -> bool:
-        end = time.monotonic() + timeout
-        with self._lock:
-            while self.received <= since:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(min(left, 0.05))
-        return True
+        """True once /tf is fresh after `since` (see `Latest`), False if not within `timeout`."""
+        return self.dynamic.newer_than(since, timeout) is not None

@@ -133,6 +133,10 @@ def robot_doctor(args: argparse.Namespace) -> int:
         print(json.dumps(report))
     else:
         print(f"rosbridge at {report['url']}: {'connected' if report['connected'] else 'NOT CONNECTED'}")
+        for key in ("topics", "services", "action_servers"):
+            if key in report:
+                names = report[key]
+                print(f"  found {len(names)} {key.replace('_', ' ')}: {', '.join(names)}")
         for item in report["checks"]:
             mark = "ok     " if item["ok"] else "MISSING"
             print(f"  {mark} {item['what']:34} {item['name']:40} {item['detail']}")

@@ -17,7 +17,7 @@ mock of cap: it knows nothing of cap's adapter, only the protocol and the messag
   `rate` Hz; `/trajectory_execution_event` "stop" halts any motion (as MoveIt does).
 
 Faults (`fault=`, hitting the `fault_goal`-th motion goal): "drop" closes the TCP connection mid-motion while the
-arm keeps moving until told to stop; "goal_error" aborts the goal with CONTROL_FAILED; "never_answer" keeps moving
+arm keeps moving until told to stop ("vanish": and the server stops listening, so no stop can arrive); "goal_error" aborts the goal with CONTROL_FAILED; "never_answer" keeps moving
 and never answers; "malformed_result" moves, then answers with broken JSON; "malformed" sends garbage frames and
 bad detections all along (every motion succeeds).
 
@@ -45,7 +45,7 @@ from robot_api.pybullet_sim import ARM_JOINTS, PyBulletTabletop
 from robot_api.scene import ROBOT_BASE
 from robot_api.tasks import get_task
 
-FAULTS = ("drop", "goal_error", "never_answer", "malformed_result", "malformed")
+FAULTS = ("drop", "vanish", "goal_error", "never_answer", "malformed_result", "malformed")
 MOVE_ACTION, GRIPPER_ACTION, POSE_SERVICE = (
     "/move_action",
     "/gripper_controller/gripper_cmd",
@@ -108,6 +108,7 @@ class SimRobotServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Event | None = None
         self._error: BaseException | None = None
+        self._server: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> int:
@@ -162,6 +163,7 @@ class SimRobotServer:
 
         self.sim = await self._sim(build)
         async with serve(self._serve_client, "127.0.0.1", self.port, max_size=2**24) as server:
+            self._server = server
             self.port = server.sockets[0].getsockname()[1]
             ticker = asyncio.create_task(self._tick())
             noise = asyncio.create_task(self._noise()) if self.fault == "malformed" else None
@@ -416,8 +418,8 @@ class SimRobotServer:
             {"op": "action_feedback", "id": gid, "action": MOVE_ACTION, "values": {"state": "PLANNING"}},
         )
         fault = self.fault if self.move_goals == self.fault_goal else None
-        if fault in ("drop", "never_answer"):
-            await self._hang(client if fault == "drop" else None)
+        if fault in ("drop", "vanish", "never_answer"):
+            await self._hang(client if fault != "never_answer" else None, vanish=fault == "vanish")
             return
         if fault == "goal_error":
             await self._result(client, gid, MOVE_ACTION, {"error_code": {"val": -4}}, 6)
@@ -431,12 +433,15 @@ class SimRobotServer:
             return
         await self._result(client, gid, MOVE_ACTION, {"error_code": {"val": code}}, 4 if code == 1 else 6)
 
-    async def _hang(self, drop: Client | None) -> None:
-        """A motion that goes on until a stop or cancel arrives (optionally cutting the connection first)."""
+    async def _hang(self, drop: Client | None, vanish: bool = False) -> None:
+        """A motion that goes on until a stop or cancel arrives (optionally cutting the connection first;
+        with `vanish` the server stops listening too, so nobody can reconnect)."""
         self._abort.clear()
         self.moving = True
         if drop is not None:
             await asyncio.sleep(0.2)
+            if vanish and self._server is not None:
+                self._server.close(close_connections=False)
             drop.ws.transport.abort()  # no close handshake: the cable was pulled
         started = time.monotonic()
         while not self._abort.is_set() and time.monotonic() - started < HANG_LIMIT:

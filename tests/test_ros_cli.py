@@ -125,6 +125,21 @@ def test_faults_end_the_run_cleanly_and_leave_the_robot_stopped(tmp_path, fault,
             assert server.cancels >= 1, "the watchdog cancels the goal"
 
 
+def test_a_robot_that_vanishes_mid_motion_is_reported_honestly(tmp_path):
+    with SimRobotServer("stack-blocks", 0, fault="vanish", fault_goal=2) as server:
+        config = write_config(tmp_path / "robot.toml", safety={"reconnect_timeout": 2.0})
+        proc = stack_over_the_wire(server, config)
+        assert proc.returncode == 1, proc.stderr
+        out = last_json(proc)
+        assert "was lost during the motion goal" in out["error"], out
+        assert (
+            "could not reconnect within 2 s to send the stop" in out["error"]
+            and "CHECK THE ROBOT" in out["error"]
+        )
+        assert "Traceback" not in proc.stderr
+        assert server.move_goals == 2
+
+
 def _start_hung_run(tmp_path, server, *extra: str) -> subprocess.Popen:
     config = write_config(tmp_path / "robot.toml")
     return subprocess.Popen(
@@ -285,9 +300,20 @@ def test_repl_on_the_robot_with_a_picture_of_the_perceived_scene(tmp_path):
     with SimRobotServer("stack-blocks", 0) as server:
         proc = subprocess.run(
             [
-                sys.executable, "-m", "cap", "repl", "--robot", f"ros://127.0.0.1:{server.port}",
-                "--robot-config", write_config(tmp_path / "robot.toml"), "--replay", DEMO,
-                "--history", str(tmp_path / "history"), "--transcript", str(tmp_path / "t.jsonl"),
+                sys.executable,
+                "-m",
+                "cap",
+                "repl",
+                "--robot",
+                f"ros://127.0.0.1:{server.port}",
+                "--robot-config",
+                write_config(tmp_path / "robot.toml"),
+                "--replay",
+                DEMO,
+                "--history",
+                str(tmp_path / "history"),
+                "--transcript",
+                str(tmp_path / "t.jsonl"),
             ],  # fmt: skip
             input=f"stack all the blocks\n:png {png}\n:quit\n",
             capture_output=True,

@@ -90,7 +90,7 @@ def exec_on_robot(code: str, args: argparse.Namespace):
     """`cap exec POLICY.py --robot URL [--task T]`: the policy on the robot (dry-run first), checked if --task."""
     from robot_api.tasks import get_task
 
-    with open_session(args) as session:
+    with open_session(args, gui=getattr(args, "gui", False)) as session:
         inputs: dict[str, Any] = {}
         if args.task:
             try:

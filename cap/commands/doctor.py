@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     report: dict[str, Any] = isolation_report()
     report["allow_unisolated"] = os.environ.get("CAP_ALLOW_UNISOLATED") == "1"
     report["optional"] = {
-        m: importlib.util.find_spec(m) is not None for m in ("pybullet", "RestrictedPython", "smolagents", "roslibpy")
+        m: importlib.util.find_spec(m) is not None
+        for m in ("pybullet", "RestrictedPython", "smolagents", "roslibpy")
     }
     works = bool(report["verified"]) and not report["problems"]
     report["works"] = works

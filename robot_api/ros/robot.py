@@ -127,31 +127,24 @@ class RosRobot:
         """Send the tool (pointing down) to `position` in the table frame; SafetyError before sending if unsafe."""
         target = self.limits.check(position, speed)
         self._refuse_if_halted()
-        m = self.config.motion
-        if m.interface == "pose_service":
-            self._run(
-                "motion",
-                lambda: self._pose_service(target, speed),
-            )
+        if self.config.motion.interface == "pose_service":
+            self._run("motion", lambda: self._pose_service(target, speed))
         else:
-            values = self._run(
-                "motion",
-                lambda: self._goal(
-                    m.action, m.action_type, self._moveit_goal(target, speed), "the motion goal"
-                ),
-            )
-            code = (values.get("error_code") or {}).get("val", 1) if isinstance(values, dict) else 1
-            if code != 1:
-                self._moveit_failed(code)
+            self._run("motion", lambda: self._moveit_move(target, speed))
 
     def gripper_close(self) -> bool:
         g = self.config.gripper
         self._refuse_if_halted()
         values = self._run("gripper", lambda: self._gripper(g.closed_position))
-        if g.held_if == "stalled":
-            held = bool(values.get("stalled"))
-        else:
-            held = float(values.get("position", g.closed_position)) > g.closed_position + 0.002
+        stalled, position = values.get("stalled", False), values.get("position", g.closed_position)
+        if (
+            not isinstance(stalled, bool)
+            or isinstance(position, bool)
+            or not isinstance(position, int | float)
+        ):
+            self._halt("malformed gripper result")
+            raise RobotError(f"the gripper answered a malformed result: {values!r:.200}")
+        held = stalled if g.held_if == "stalled" else position > g.closed_position + 0.002
         self._held = self._object_under_tool() if held else None
         return held
 
@@ -264,6 +257,18 @@ class RosRobot:
         values = res.get("values")
         if not isinstance(values, dict):
             raise RobotError(f"{what} on {action} answered a malformed result: {values!r:.200}")
+        return values
+
+    def _moveit_move(self, target: np.ndarray, speed: float) -> dict[str, Any]:
+        m = self.config.motion
+        values = self._goal(m.action, m.action_type, self._moveit_goal(target, speed), "the motion goal")
+        code = (
+            (values.get("error_code") or {}).get("val", 1)
+            if isinstance(values.get("error_code"), dict)
+            else 1
+        )
+        if code != 1:
+            self._moveit_failed(code)
         return values
 
     def _moveit_failed(self, code: Any) -> None:

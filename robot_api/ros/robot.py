@@ -245,7 +245,7 @@ class RosRobot:
             err = box["error"]
             status = err.get("status") if isinstance(err, dict) else None
             values = err.get("values") if isinstance(err, dict) else err
-            code = (values.get("error_code") or {}).get("val") if isinstance(values, dict) else None
+            code = _error_code(values, None)
             if code in MOVEIT_REFUSED:
                 self._moveit_failed(code)
             name = getattr(status, "name", status)
@@ -262,11 +262,7 @@ class RosRobot:
     def _moveit_move(self, target: np.ndarray, speed: float) -> dict[str, Any]:
         m = self.config.motion
         values = self._goal(m.action, m.action_type, self._moveit_goal(target, speed), "the motion goal")
-        code = (
-            (values.get("error_code") or {}).get("val", 1)
-            if isinstance(values.get("error_code"), dict)
-            else 1
-        )
+        code = _error_code(values, 1)
         if code != 1:
             self._moveit_failed(code)
         return values
@@ -364,3 +360,9 @@ class RosRobot:
             if inside and -0.02 <= tip[2] - hi[2] <= 0.03 and hi[2] > best_top:
                 best, best_top = d.name, hi[2]
         return best
+
+
+def _error_code(values: Any, default: Any) -> Any:
+    """`values.error_code.val` of a MoveIt result (moveit_msgs/MoveItErrorCodes), or `default`."""
+    error_code = values.get("error_code") if isinstance(values, dict) else None
+    return error_code.get("val", default) if isinstance(error_code, dict) else default

@@ -121,6 +121,16 @@ def test_after_a_failed_goal_no_further_motion_is_sent():
         assert server.move_goals == 2
 
 
+def test_a_goal_rosbridge_rejects_fails_at_once_not_at_the_watchdog(server):
+    cfg = config(motion={"action": "/no_such_action"}, safety={"goal_timeout": 120.0})
+    with connect(f"ros://127.0.0.1:{server.port}", cfg) as arm:
+        with pytest.raises(RobotError, match="rejected by rosbridge.*Action /no_such_action does not exist"):
+            arm.robot.move_to((0.0, -0.5, 0.2))
+        assert any("does not exist" in r for r in arm.bridge.status_reports)
+        with pytest.raises(RobotError, match="Service /no_such_service does not exist"):
+            arm.bridge.call_service("/no_such_service", {}, timeout=120.0)
+
+
 def test_the_pose_service_interface(server):
     with connect(f"ros://127.0.0.1:{server.port}", config(motion={"interface": "pose_service"})) as arm:
         arm.robot.move_to((0.1, -0.4, 0.2))

@@ -83,6 +83,8 @@ class Bridge:
         self.losses = 0  # connections lost so far
         self._connected = threading.Event()
         self._wrap_lock = threading.Lock()
+        self._status_waiters: dict[Any, Callable[[str], None]] = {}
+        self.status_reports: list[str] = []  # the last rosbridge status messages (warnings, errors)
         self._fragments: dict[str, dict[int, str]] = {}
         self._fragment_bytes = 0
         self.ros: Any = None
@@ -139,10 +141,27 @@ class Bridge:
 
         proto.on_message = on_message
         proto.onMessage = on_ws_message
+        proto._message_handlers["status"] = self._on_status  # roslibpy drops rosbridge's status reports
         try:
             proto.register_message_handlers("fragment", lambda msg: self._on_fragment(proto, msg))
         except Exception:  # already registered on this protocol instance
             pass
+
+    def _on_status(self, msg: dict[str, Any]) -> None:
+        """rosbridge `status` {level, msg, id}: an error about a request we wait for fails that request now."""
+        text = f"{msg.get('level', '')}: {msg.get('msg', '')}"
+        self.status_reports.append(text[:300])
+        del self.status_reports[:-20]
+        waiter = self._status_waiters.get(msg.get("id")) if msg.get("level") == "error" else None
+        if waiter is not None:
+            waiter(str(msg.get("msg", "error"))[:300])
+
+    def on_error_status(self, request_id: str, callback: Callable[[str], None] | None) -> None:
+        """Call `callback(message)` if rosbridge reports an error about request `request_id` (None: forget it)."""
+        if callback is None:
+            self._status_waiters.pop(request_id, None)
+        else:
+            self._status_waiters[request_id] = callback
 
     def _on_close(self, _proto: Any) -> None:
         if self._connected.is_set():
@@ -260,8 +279,13 @@ class Bridge:
             box["error"] = values
             done.set()
 
+        request_id = f"call_service:{service}:{self.ros._id_counter + 1}"  # roslibpy's id for this call
+        self.on_error_status(request_id, fail)
         roslibpy.Service(self.ros, service, "").call(roslibpy.ServiceRequest(args), ok, fail)
-        self.wait(done, timeout, deadline, f"service {service}")
+        try:
+            self.wait(done, timeout, deadline, f"service {service}")
+        finally:
+            self.on_error_status(request_id, None)
         if "error" in box:
             raise RobotError(f"service {service} failed: {box['error']}")
         return box["values"]

@@ -226,7 +226,15 @@ class RosRobot:
             box["error"] = e
             done.set()
 
+        def rejected(message: str) -> None:
+            error({"status": "rejected by rosbridge", "values": message})
+
+        predicted = f"send_action_goal:{action}:{self.bridge.ros._id_counter + 1}"  # roslibpy's next goal id
+        self.bridge.on_error_status(predicted, rejected)  # before sending: the answer may be quick
         gid = client.send_goal(roslibpy.Goal(goal), result, lambda _f: None, error)
+        if gid != predicted:
+            self.bridge.on_error_status(predicted, None)
+            self.bridge.on_error_status(gid, rejected)
         self.sent_goals += 1
         with self._lock:
             self._active[gid] = client
@@ -239,6 +247,7 @@ class RosRobot:
                 pass
             raise
         finally:
+            self.bridge.on_error_status(gid, None)
             with self._lock:
                 self._active.pop(gid, None)
         if "error" in box:

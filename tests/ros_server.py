@@ -14,7 +14,7 @@ mock of cap: it knows nothing of cap's adapter, only the protocol and the messag
   `/rosapi/services`, `/rosapi/action_servers`.
 - topics `/joint_states`, `/tf` (panda_link0 -> panda_hand_tcp), `/tf_static` (world -> panda_link0, the base
   turned -90 degrees as in the sim), `/cap/detections` (vision_msgs/Detection3DArray in frame panda_link0), at
-  `rate` Hz; `/trajectory_execution_event` "stop" halts any motion (as MoveIt does).
+  `/cap/ee_pose` (PoseStamped, world) at `rate` Hz; `/trajectory_execution_event` "stop" halts any motion (as MoveIt does).
 
 Faults (`fault=`, hitting the `fault_goal`-th motion goal): "drop" closes the TCP connection mid-motion while the
 arm keeps moving until told to stop ("vanish": and the server stops listening, so no stop can arrive); "goal_error" aborts the goal with CONTROL_FAILED; "never_answer" keeps moving
@@ -57,6 +57,7 @@ TOPICS = {
     "/tf": "tf2_msgs/msg/TFMessage",
     "/tf_static": "tf2_msgs/msg/TFMessage",
     "/cap/detections": "vision_msgs/msg/Detection3DArray",
+    "/cap/ee_pose": "geometry_msgs/msg/PoseStamped",
     STOP_TOPIC: "std_msgs/msg/String",
 }
 BASE_YAW = -math.pi / 2
@@ -273,6 +274,10 @@ class SimRobotServer:
             "/cap/detections": {
                 "header": {"stamp": stamp, "frame_id": "panda_link0"},
                 "detections": detections,
+            },
+            "/cap/ee_pose": {
+                "header": {"stamp": stamp, "frame_id": "world"},
+                "pose": {"position": _xyz(ee_pos), "orientation": _q(ee_q)},
             },
         }
 

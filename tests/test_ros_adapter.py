@@ -60,6 +60,15 @@ def test_perception_and_tool_pose_match_the_servers_simulator(server):
         assert arm.perception.object_color("red block") == pytest.approx((1.0, 87 / 255, 89 / 255))
 
 
+def test_tool_pose_from_a_pose_topic(server):
+    with connect(f"ros://127.0.0.1:{server.port}", config(state={"ee_pose_source": "topic"})) as arm:
+        arm.robot.move_to((0.1, -0.45, 0.15))
+        np.testing.assert_allclose(
+            arm.robot.ee_pose()[0], server.sim_call(lambda sim: sim.ee_pose()[0]), atol=1e-6
+        )
+        np.testing.assert_allclose(arm.robot.ee_pose()[0], (0.1, -0.45, 0.15), atol=0.003)
+
+
 def test_a_pick_and_place_moves_the_servers_block(server):
     with connect(f"ros://127.0.0.1:{server.port}", config()) as arm:
         robot, per = arm.robot, arm.perception

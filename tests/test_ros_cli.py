@@ -119,6 +119,7 @@ def test_faults_end_the_run_cleanly_and_leave_the_robot_stopped(tmp_path, fault,
         assert server.move_goals == fault_goal, "no motion goal may be sent after the failure"
         assert not server.moving, "the robot was left moving"
         assert server.stops >= 1, "cap must send the stop event"
+        assert "advertise" in server.ops, "the stop topic is advertised before it is published"
         if fault == "drop":
             assert server.connections >= 2, "the stop went out on a new connection"
         if fault in ("never_answer", "malformed_result"):

@@ -50,7 +50,7 @@ held_if = "stalled"      # "stalled": something is held when the gripper stalls 
 [state]
 joint_states = "/joint_states"
 arm_joints = []          # names of the arm joints in order; empty = every joint in the message
-ee_pose_source = "tf"    # "tf" (from /tf and /tf_static) or "topic" (a geometry_msgs/PoseStamped topic)
+ee_pose_source = "tf"    # "tf" (from /tf and /tf_static) or "topic" (geometry_msgs/PoseStamped, table frame)
 ee_pose_topic = "/cap/ee_pose"
 
 [perception]

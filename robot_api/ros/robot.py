@@ -86,6 +86,11 @@ class RosRobot:
         self._joints.put(dict(zip(names, (float(p) for p in pos), strict=True)))
 
     def _on_ee(self, msg: dict[str, Any]) -> None:
+        frame_id = str(msg.get("header", {}).get("frame_id", "")).lstrip("/")
+        if frame_id and frame_id != self.config.frames.table.lstrip("/"):
+            raise ValueError(
+                f"tool pose in frame {frame_id!r}, not the table frame {self.config.frames.table!r}"
+            )
         pose = msg["pose"]
         self._ee_topic.put((vec(pose["position"]), quat(pose["orientation"])))
 

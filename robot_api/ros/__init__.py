@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from robot_api.ros.bridge import Bridge, RobotError
-from robot_api.ros.config import ConfigError, RosConfig, load_config
+
+if TYPE_CHECKING:
+    from robot_api.ros.config import RosConfig
 
 DEFAULT_PORT = 9090
 
-__all__ = ["RosTabletop", "RobotError", "ConfigError", "connect", "parse_url"]
+__all__ = ["RosTabletop", "RobotError", "connect", "parse_url"]
 
 
 def parse_url(url: str) -> tuple[str, int]:
@@ -59,6 +61,8 @@ class RosTabletop:
 
 def connect(url: str, config: RosConfig | str | Path | None = None) -> RosTabletop:
     """Connect to rosbridge at `url` and subscribe to what the config names (RobotError if unreachable)."""
+    # Imported here, not at the top, so that `python -m robot_api.ros.config` runs without a warning.
+    from robot_api.ros.config import RosConfig, load_config
     from robot_api.ros.perception import RosPerception
     from robot_api.ros.robot import RosRobot
     from robot_api.ros.transforms import TfTree

@@ -68,8 +68,9 @@ data = "stop"
 
 [safety]
 workspace = [[-0.32, 0.32], [-0.82, -0.18], [0.005, 0.5]]  # x, y, z ranges in the table frame, metres
-max_speed = 1.0          # largest speed factor a policy may ask for (MoveIt velocity scaling = speed x 0.1
-speed_scale = 0.1        # ... speed_scale: a policy's speed 1.0 moves at 10 % of the arm's limits)
+max_speed = 1.0          # a move_to(speed=...) above this is refused (policies move at speed 1.0)
+speed_scale = 0.1        # MoveIt velocity/acceleration scaling = speed x speed_scale: speed 1.0 moves at
+                         # 10 % of the arm's limits; lower this to make everything slower
 goal_timeout = 30.0      # watchdog: a motion or gripper goal without a result by then is cancelled
 connect_timeout = 10.0   # seconds to connect to rosbridge
 reconnect_timeout = 5.0  # after a lost connection, how long to try to reconnect to send the stop

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cap.episode import Episode
+from cap.errors import CapError
 from robot_api.protocols import SafetyError
 from robot_api.ros.bridge import RobotError
 from robot_api.ros.safety import Guarded
@@ -87,8 +88,14 @@ class RosSession:
     def __enter__(self) -> RosSession:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(
+            exc, RobotError
+        ):  # e.g. no detections to read the scene from: a clear error, no traceback
+            raise CapError(
+                f"robot: {exc}", hint=f"check the robot with: cap doctor --robot {self.url}"
+            ) from None
 
     @property
     def sim(self) -> RobotView:
@@ -101,6 +108,12 @@ class RosSession:
         self.task = get_task(task_name)
         self.instance = self.task.instance(seed)
         self.api.said.clear()
+        try:  # a robot that cannot see is a clear error now, before any command is generated
+            self.perception.object_names()
+        except RobotError as exc:
+            raise CapError(
+                f"robot: {exc}", hint=f"check the robot with: cap doctor --robot {self.url}"
+            ) from None
         return self.instance
 
     def check(self) -> tuple[bool | None, str]:

@@ -258,6 +258,25 @@ def test_doctor_lists_what_the_robot_offers_and_what_is_missing(tmp_path):
         assert "MISSING gripper action" in proc.stdout and "/robotiq/gripper_cmd" in proc.stdout
 
 
+def test_a_robot_without_detections_is_a_clear_error(tmp_path):
+    config = write_config(
+        tmp_path / "robot.toml", perception={"detections": "/nothing", "fresh_timeout": 1.0}
+    )
+    with SimRobotServer("stack-blocks", 0) as server:
+        proc = stack_over_the_wire(server, config)
+        assert proc.returncode == 2, proc.stderr
+        assert "robot: no fresh detections on /nothing within 1 s" in proc.stderr, proc.stderr
+        assert "cap doctor --robot" in proc.stderr and "Traceback" not in proc.stderr
+        assert server.move_goals == 0
+        proc = subprocess.run(
+            [sys.executable, "-m", "cap", "repl", "--robot", f"ros://127.0.0.1:{server.port}", "--robot-config", config,
+             "--replay", DEMO, "--history", str(tmp_path / "h"), "--transcript", str(tmp_path / "t.jsonl")],
+            input=":quit\n", capture_output=True, text=True, timeout=300, cwd=ROOT, env=_env(),
+        )  # fmt: skip
+        assert proc.returncode == 2 and "robot: no fresh detections" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
 def test_no_rosbridge_there_is_a_clear_error(tmp_path):
     import socket
 

@@ -14,18 +14,24 @@ import json
 import os
 from typing import Any
 
+from cap.robot_options import add_robot_arguments, robot_doctor
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_robot_arguments(parser, dry_run=False)  # --robot URL: check a ROS robot instead
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.robot:
+        return robot_doctor(args)
     from sandbox import LAYERS, isolation_report
 
     report: dict[str, Any] = isolation_report()
     report["allow_unisolated"] = os.environ.get("CAP_ALLOW_UNISOLATED") == "1"
     report["optional"] = {
-        m: importlib.util.find_spec(m) is not None for m in ("pybullet", "RestrictedPython", "smolagents")
+        m: importlib.util.find_spec(m) is not None
+        for m in ("pybullet", "RestrictedPython", "smolagents", "roslibpy")
     }
     works = bool(report["verified"]) and not report["problems"]
     report["works"] = works

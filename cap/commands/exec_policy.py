@@ -22,6 +22,7 @@ from typing import Any
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
 from cap.output import print_json, show_episode
+from cap.robot_options import add_robot_arguments, exec_on_robot
 from cap.scene_options import FreeScene, add_scene_arguments, free_scene_from_args, use_free_scene
 
 POLICY_MODULES = ("numpy", "shapely", "math")  # what a policy may import (same as cap.evals.tabletop)
@@ -47,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_llm_arguments(parser)
     parser.epilog = "--model/--replay make the nested LMPs available to the policy; without them, calling one is an error."
+    add_robot_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     scene = free_scene_from_args(args)
     definitions = _load_functions(args.functions) if args.functions else ""
     wants_model = bool(args.model or args.replay)
-    if args.task or scene is not None:
+    if args.robot:
+        ep = exec_on_robot(code, args)
+    elif args.task or scene is not None:
         ep = _run_in_scene(code, args, scene, definitions, wants_model)
     else:
         if args.png or args.gif:

@@ -20,6 +20,7 @@ from cap.commands.run import add_stack_arguments, build_stack
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
 from cap.output import err, show_code, show_episode
+from cap.robot_options import add_robot_arguments, open_session
 from cap.scene_options import add_scene_arguments, free_scene_from_args, use_free_scene
 
 HELP = """commands:
@@ -55,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_stack_arguments(parser)
     add_llm_arguments(parser)
+    add_robot_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,10 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
 class Repl:
     def __init__(self, args: argparse.Namespace, client, stack, scene=None):
-        from cap.evals.tabletop import TabletopSession
-
         self.args, self.client, self.stack = args, client, stack
-        self.session = TabletopSession(extra_api=stack.nested_functions(), timeout=args.timeout)
+        self.session = open_session(args, extra_api=stack.nested_functions())
         stack.bind(self.session.sandbox.run)
         self.task, self.seed = args.task, args.seed
         self.scene = scene  # a free scene replaces the task's scene until :task

@@ -21,6 +21,7 @@ import argparse
 from cap.errors import CapError
 from cap.llm_options import add_llm_arguments, build_client
 from cap.output import err, print_json, show_code, show_episode
+from cap.robot_options import add_robot_arguments, open_session
 from cap.scene_options import add_scene_arguments, free_scene_from_args, use_free_scene
 
 
@@ -45,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object (the pinned shape)")
     add_llm_arguments(parser)
+    add_robot_arguments(parser)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,12 +157,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, stack, task_name: str, scene=None):
-    from cap.evals.tabletop import TabletopSession
     from cap.generate_only import generate_command
     from cap.llm_episode import run_command
     from robot_api.render import GifRecorder, save_png
 
-    with TabletopSession(extra_api=stack.nested_functions(), timeout=args.timeout) as session:
+    with open_session(args, extra_api=stack.nested_functions()) as session:
         stack.bind(session.sandbox.run)
         if scene is not None:
             use_free_scene(session, scene)

@@ -28,6 +28,7 @@ class Episode:
     llm_calls: int = 0
     attempts: list[dict[str, Any]] = field(default_factory=list)
     executed: bool = True  # False when the code was only generated and shown (--no-exec, :debug on)
+    extra: dict[str, Any] = field(default_factory=dict)  # keys a session adds (a robot: "robot", "dry_run")
 
     @property
     def infra_error(self) -> bool:
@@ -49,6 +50,7 @@ class Episode:
             "attempts": self.attempts,  # extension
             "said": list(self.said),
             "executed": self.executed,
+            **self.extra,
         }
 
     def record(self) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 Shared by `cap run`, `cap repl` and `cap bench tabletop --model/--replay`, so all report the same `Episode`.
 
-With execution feedback on (`--repair N > 0` or `--samples K > 1`), every attempt first runs as a dry run on
-the scene as it is (`PyBulletTabletop.trial`: saved, run, restored; what the robot says is dropped, no frames
-are captured); a failed attempt's error goes back to the model (`lmp.program`), and only the attempt that ran
-cleanly is then run for real. A failed command therefore leaves the world as it found it. The task checker
+With execution feedback on (`--repair N > 0` or `--samples K > 1`), every attempt first runs as a dry run
+(`session.rehearse`: on the simulator, the scene saved, run, restored; on a robot, a PyBullet twin of the
+perceived scene; what the robot says is dropped, no frames are captured); a failed attempt's error goes back
+to the model (`lmp.program`), and only the attempt that ran cleanly is then run for real (`session.perform`). A failed command therefore leaves the world as it found it. The task checker
 runs once, after the real run: it knows the answer and is never feedback.
 
 An episode that failed for a reason outside the model (the model server unreachable, errors after the
@@ -72,18 +72,9 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
     said_before = len(session.api.said)
 
     def execute(program: str) -> Any:
-        if not dry:
-            return _run(session, program, stack)
-        # A dry run says nothing to anyone: what it said is dropped and a live listener (`on_say`, e.g. a UI
-        # speaking for the robot) is muted meanwhile. TabletopAPI has no public switch for that yet.
-        listener = getattr(session.api, "_on_say", None)
-        session.api._on_say = None
-        with session.sim.trial():
-            try:
-                return _run(session, program, stack)
-            finally:
-                del session.api.said[said_before:]
-                session.api._on_say = listener
+        # With a dry run, attempts are rehearsals: the simulator's scene is saved and restored (a robot
+        # session rehearses on a PyBullet twin of what it perceives); only the clean one is performed.
+        return _run(session, program, stack, rehearse=dry)
 
     solution = stack.solve(command, context, execute)
     ep.attempts = [a.record() for a in solution.attempts]
@@ -106,18 +97,19 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
         ep.status = "error"
         ep.error = _describe(final)
     ep.said = session.api.said[said_before:]
+    ep.extra = session.extras()
     if session.task:
         ep.task_success, ep.reason = session.check()
     if ep.status == "ok" and solution.run is not None:
         stack.record_success(solution.run)
 
 
-def _run(session: Any, program: str, stack: PolicyStack) -> Any:
+def _run(session: Any, program: str, stack: PolicyStack, rehearse: bool = False) -> Any:
     """Run with the variables earlier commands left (the original's maintain_session) and hand this
     program's variables to the host, which keeps those of the run that succeeds (`record_success`)."""
-    outcome = session.run_code(with_imports(stack.with_session(program)), stack.session_inputs())
-    session.sim.stop()
-    return without_imports_lines(outcome)
+    code = with_imports(stack.with_session(program))
+    run = session.rehearse if rehearse else session.perform
+    return without_imports_lines(run(code, stack.session_inputs()))
 
 
 def attempt_lines(ep: Episode) -> list[str]:

@@ -54,6 +54,8 @@ class RosSession:
         from robot_api.ros import connect
 
         self.url, self.timeout, self.dry_run = url, timeout, dry_run
+        self.last_dry_run: dict[str, Any] | None = None
+        self._rehearsed: tuple[str, str] | None = None
         self.arm = connect(url, config)
         self.robot, self.perception = self.arm.robot, self.arm.perception
         self.switch = Switch(self.robot, self.perception)
@@ -117,6 +119,10 @@ class RosSession:
         return self.instance
 
     def check(self) -> tuple[bool | None, str]:
+        """The task's checker on the perceived scene; a robot that cannot be read leaves it undecided."""
+        return self._check_safely()
+
+    def _check(self) -> tuple[bool | None, str]:
         """The task's checker on the perceived scene, when the robot sees the task's objects."""
         if self.task is None or self.instance is None:
             return None, "no task"
@@ -163,6 +169,9 @@ class RosSession:
         )
 
     def _dry_run(self, code: str, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+        return self._rehearse(code, inputs)[1]
+
+    def _rehearse(self, code: str, inputs: Mapping[str, Any] | None) -> tuple[Outcome, dict[str, Any]]:
         started = time.perf_counter()
         twin = build_twin(self.perception, self.robot.ee_pose()[0])
         try:
@@ -173,7 +182,40 @@ class RosSession:
             self._rehearsing = self._rehearsal.recording = False
             self.switch.point_at(self.robot, self.perception)
             twin.close()
-        return {"status": out.status, "error": out.error, "seconds": round(time.perf_counter() - started, 3)}
+        dry = {"status": out.status, "error": out.error, "seconds": round(time.perf_counter() - started, 3)}
+        self.last_dry_run = dry
+        return out, dry
+
+    # -- the face `cap.llm_episode` drives (attempts rehearsed, the clean one performed) ---------------
+    def rehearse(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
+        """A run on a PyBullet twin of the perceived scene: the robot does not move, nothing is said."""
+        said_before = len(self.api.said)
+        self._rehearsal.start()
+        try:
+            out, dry = self._rehearse(code, inputs)
+        finally:
+            del self.api.said[said_before:]
+        self._rehearsed = (code, dry["status"])
+        return out
+
+    def perform(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
+        """The run on the robot, behind the gate: unless this very program was just rehearsed cleanly (and
+        the dry run is not switched off), it is rehearsed on the twin first and nothing moves if that fails."""
+        rehearsed, self._rehearsed = self._rehearsed, None
+        if self.dry_run and rehearsed != (code, "ok"):
+            out = self.rehearse(code, inputs)
+            self._rehearsed = None
+            if out.status != "ok":
+                return Outcome(
+                    out.status,
+                    error=f"dry run on the PyBullet twin failed, nothing was sent to the robot: {out.error}",
+                )
+        elif not self.dry_run:
+            self.last_dry_run = {"skipped": True}
+        return self._on_robot(code, inputs)
+
+    def extras(self) -> dict[str, Any]:
+        return {"robot": self.url, "dry_run": self.last_dry_run or {"skipped": True}}
 
     def _on_robot(self, code: str, inputs: Mapping[str, Any] | None) -> Outcome:
         self.robot.rearm(deadline=time.monotonic() + self.timeout)
@@ -191,7 +233,7 @@ class RosSession:
 
     def _check_safely(self) -> tuple[bool | None, str]:
         try:
-            return self.check()
+            return self._check()
         except RobotError as exc:
             return None, f"could not check the task: {exc}"
 

@@ -10,8 +10,10 @@ the original accepted ('the blue block', 'blue_block', 'green circle', 'top_left
 
 from __future__ import annotations
 
+import contextlib
+
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,15 @@ class TabletopAPI:
         self.perception = perception
         self.said: list[str] = []
         self._on_say = on_say
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        """`say` reaches no listener meanwhile (a rehearsal of a program must not speak for the robot)."""
+        listener, self._on_say = self._on_say, None
+        try:
+            yield
+        finally:
+            self._on_say = listener
 
     # -- perception --------------------------------------------------------------------------------
     def get_obj_names(self) -> list[str]:

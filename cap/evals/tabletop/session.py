@@ -101,6 +101,28 @@ class TabletopSession:
     def run_code(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
         return self.sandbox.run(code, inputs=inputs)
 
+    def rehearse(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
+        """Run `code` on the scene as it is and put everything back (`PyBulletTabletop.trial`): nothing
+        moves for real and nothing is said to anyone (a live `say` listener is muted meanwhile)."""
+        said_before = len(self.api.said)
+        with self.api.muted(), self.sim.trial():
+            try:
+                return self.run_code(code, inputs)
+            finally:
+                self.sim.stop()
+                del self.api.said[said_before:]
+
+    def perform(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
+        """Run `code` for real; the arm stops at the end, however the code ended."""
+        try:
+            return self.run_code(code, inputs)
+        finally:
+            self.sim.stop()
+
+    def extras(self) -> dict[str, Any]:
+        """Keys this session adds to an episode's JSON (a robot session names the robot and its dry run)."""
+        return {}
+
     def check(self) -> tuple[bool | None, str]:
         if self.task is None or self.instance is None:
             return None, "no task"

@@ -79,7 +79,11 @@ def run_calls(home: Path, requests, settings: dict) -> dict:
     with urllib.request.urlopen(backend.base_url.removesuffix("/v1") + "/health", timeout=10) as resp:
         health = json.loads(resp.read())
     stop_server(backend.sha256)
-    return {"calls": calls, "rss_gb": round((health.get("rss_bytes") or 0) / 1e9, 2), "cache": health["cache"]}
+    return {
+        "calls": calls,
+        "rss_gb": round((health.get("rss_bytes") or 0) / 1e9, 2),
+        "cache": health["cache"],
+    }
 
 
 def summary(calls: list[dict]) -> dict:
@@ -104,17 +108,25 @@ def cap_run() -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="only the cache scenarios")
     args = parser.parse_args()
     requests = stack_requests()
-    report: dict = {"model": catalog.spec("1.5b").name, "cpu_count": os.cpu_count(), "load_avg_start": os.getloadavg()}
+    report: dict = {
+        "model": catalog.spec("1.5b").name,
+        "cpu_count": os.cpu_count(),
+        "load_avg_start": os.getloadavg(),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         log("cache off (every LMP switch evaluates its prefix again):")
         off = run_calls(root / "off", requests, {"cache_mb": 0, "disk_cache_mb": 0})
         log("cache in memory (warm-up round, then the measured round):")
-        run_calls_memory = run_calls(root / "mem", requests + requests, {"cache_mb": 1024, "disk_cache_mb": 0})
+        run_calls_memory = run_calls(
+            root / "mem", requests + requests, {"cache_mb": 1024, "disk_cache_mb": 0}
+        )
         memory = {**run_calls_memory, "calls": run_calls_memory["calls"][len(requests) :]}
         log("disk cache (fill it, then a fresh server process):")
         run_calls(root / "disk", requests, {})

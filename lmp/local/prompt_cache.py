@@ -29,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
-MIN_SHARED_PREFIX = 64  # tokens: a shorter common prefix is no LMP prefix (e.g. only the chat template's start)
+MIN_SHARED_PREFIX = (
+    64  # tokens: a shorter common prefix is no LMP prefix (e.g. only the chat template's start)
+)
 
 
 @dataclass

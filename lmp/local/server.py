@@ -172,7 +172,9 @@ class ModelServer:
         if not tokens:
             raise ValueError("the prompt is empty")
         if len(tokens) + int(body.get("max_tokens") or 256) > self.llm.n_ctx():
-            raise ValueError(f"prompt of {len(tokens)} tokens plus max_tokens exceeds the context {self.llm.n_ctx()}")
+            raise ValueError(
+                f"prompt of {len(tokens)} tokens plus max_tokens exceeds the context {self.llm.n_ctx()}"
+            )
         return tokens, [s for s in stop if s]
 
     def generate(
@@ -246,7 +248,9 @@ class ModelServer:
             "timings": {
                 "prompt_s": round((first_token_at or done) - started, 3),
                 "decode_s": round(done - (first_token_at or done), 3),
-                "decode_tokens_per_s": round(completion_tokens / max(done - (first_token_at or done), 1e-6), 2),
+                "decode_tokens_per_s": round(
+                    completion_tokens / max(done - (first_token_at or done), 1e-6), 2
+                ),
             },
             "finish_reason": finish,
         }
@@ -425,7 +429,12 @@ class Handler(BaseHTTPRequestHandler):
                 text.append(piece)
                 if stream:
                     delta = {"delta": {"content": piece}} if chat else {"text": piece}
-                    chunk = {"id": rid, "object": f"{kind}.chunk", "created": created, "model": self.model.name}
+                    chunk = {
+                        "id": rid,
+                        "object": f"{kind}.chunk",
+                        "created": created,
+                        "model": self.model.name,
+                    }
                     chunk["choices"] = [{"index": index, "finish_reason": None, **delta}]
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
@@ -451,10 +460,26 @@ class Handler(BaseHTTPRequestHandler):
         out = []
         for index, text, finish in choices:
             if chat:
-                out.append({"index": index, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
+                out.append(
+                    {
+                        "index": index,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": finish,
+                    }
+                )
             else:
                 out.append({"index": index, "text": text, "finish_reason": finish})
-        self._json(200, {"id": rid, "object": kind, "created": created, "model": self.model.name, "choices": out, "usage": total})
+        self._json(
+            200,
+            {
+                "id": rid,
+                "object": kind,
+                "created": created,
+                "model": self.model.name,
+                "choices": out,
+                "usage": total,
+            },
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -462,9 +487,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def serve(
-    model: ModelServer, host: str = "127.0.0.1", port: int = 0, state_file: Path | None = None
-) -> None:
+def serve(model: ModelServer, host: str = "127.0.0.1", port: int = 0, state_file: Path | None = None) -> None:
     """Serve until stopped (SIGTERM/SIGINT) or, with `linger_s`, until no one has used it for that long."""
     Handler.model = model
     httpd = _Server((host, port), Handler)
@@ -506,7 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--state-file")
-    parser.add_argument("--linger", type=float, default=10.0, help="seconds to stay after the last user; <0: forever")
+    parser.add_argument(
+        "--linger", type=float, default=10.0, help="seconds to stay after the last user; <0: forever"
+    )
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--cache-mb", type=int, default=1024)

@@ -32,7 +32,7 @@ from typing import Any
 from cap.policy_globals import PRELUDE
 from cap.session_vars import KEEP as SESSION_KEEP
 from cap.session_vars import SessionVars, top_level_functions
-from lmp.fgen import FunctionGenerator, bound_names
+from lmp.fgen import FGEN_CHAT_SYSTEM, FunctionGenerator, bound_names
 from lmp.library import FunctionLibrary, GeneratedFunction
 from lmp.lmp import LMP, LMPConfig
 from lmp.program import Program, Run, RunProgram, Solution
@@ -82,6 +82,7 @@ def tabletop_configs(
             query_prefix="# define function: ",
             stop=("# define", "# example"),
             include_context=False,
+            system=FGEN_CHAT_SYSTEM,
             **common,
         ),
     }

@@ -24,6 +24,17 @@ BUILTINS = frozenset(dir(builtins))
 CONTEXT_LINES = 12  # lines of surrounding code shown with a call site
 
 
+# fgen's chat system message. The general one ("write the code for the LAST comment line") made
+# Qwen2.5-Coder-1.5B answer a `# define function: pts = f(...)` line with the call itself instead of a
+# definition; naming the `def` it must write fixed that (tried on call sites that are not benchmark tasks).
+FGEN_CHAT_SYSTEM = (
+    "You write Python function definitions. The user shows examples: each `# define function:` comment line "
+    "shows how a function is called, followed by its definition. Write the definition (a `def` of the function "
+    "named in the LAST `# define function:` line, with the parameters used there) and nothing else. Reply "
+    "with one ```python code block."
+)
+
+
 class FgenError(LMPError):
     """Function generation stopped: depth limit, cycle, or an answer that does not define the function."""
 

@@ -86,6 +86,7 @@ class LMPConfig:
     include_context: bool = True
     api: Literal["chat", "completions"] = "chat"
     repair_rounds: int = 1
+    system: str | None = None  # the chat API's system message (default CHAT_SYSTEM)
 
     def __post_init__(self) -> None:
         if self.api not in ("chat", "completions"):
@@ -175,7 +176,10 @@ class LMP:
             shape = {"prompt": prompt, "stop": cfg.stop}
         else:  # chat answers are cut at the stop markers after extraction, not by the server
             shape = {
-                "messages": ({"role": "system", "content": CHAT_SYSTEM}, {"role": "user", "content": prompt})
+                "messages": (
+                    {"role": "system", "content": cfg.system or CHAT_SYSTEM},
+                    {"role": "user", "content": prompt},
+                )
             }
         return Request(
             lmp=cfg.name, query=request_query, temperature=cfg.temperature, max_tokens=cfg.max_tokens, **shape

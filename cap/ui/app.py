@@ -104,6 +104,7 @@ def build_app(ui: UISession, source: str, task: str, seed: int) -> Any:
                 animation = gr.Image(
                     type="filepath",
                     label="motion (the strip names the policy line running)",
+                    show_label=False,
                     elem_id="animation",
                     interactive=False,
                     format="gif",
@@ -118,6 +119,7 @@ def build_app(ui: UISession, source: str, task: str, seed: int) -> Any:
             str(first_picture),
             type="filepath",
             label="scene (after the last command)",
+            show_label=False,
             elem_id="scene",
             interactive=False,
         )

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
     parser.add_argument("--save-functions", metavar="FILE", help="write the generated functions to FILE")
     parser.add_argument("--png", metavar="OUT.png", help="write a picture of the final scene")
-    parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode")
+    parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode (.mp4 for a video)")
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
     )
@@ -97,22 +97,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, stack, task_name: str):
-    from cap.evals.tabletop import TabletopSession
     from cap.llm_episode import run_command
-    from robot_api.render import GifRecorder, save_png
+    from cap.policy_trace import TracingSession
+    from robot_api.render import Caption, GifRecorder, save_png
 
-    with TabletopSession(extra_api=stack.nested_functions(), timeout=args.timeout) as session:
+    with TracingSession(extra_api=stack.nested_functions(), timeout=args.timeout) as session:
         stack.bind(session.sandbox.run)
         inst = session.setup(task_name, args.seed)
         if not args.task:  # a scene to act in, but no task to check
             session.task = None
         command = args.command or inst.command
-        if args.gif:
-            with GifRecorder(session.sim) as rec:
+        if args.gif:  # GIF, or MP4 by the suffix; the strip under each frame names the line running
+            with GifRecorder(session.sim, marker=session.tracker.current, title=command) as rec:
                 ep = run_command(session, stack, command)
-            rec.save(args.gif)
+            rec.save(args.gif, lambda mark: session.describe(ep.code, mark))
         else:
             ep = run_command(session, stack, command)
         if args.png:
-            save_png(session.sim, args.png)
+            save_png(session.sim, args.png, caption=Caption.of_episode(ep))
     return ep

@@ -48,10 +48,12 @@ def run(args: argparse.Namespace) -> int:
         get_task(args.task)
     except KeyError as exc:
         raise CapError(str(exc.args[0])) from None
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise CapError("cap ui needs Gradio", hint="pip install 'cap[ui]'") from None
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("gradio") is None:
+        raise CapError("cap ui needs Gradio", hint="pip install 'cap[ui]'")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports, no version check
     out = Path(args.out) / time.strftime("%Y%m%d-%H%M%S")
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
     parser.add_argument("--save-functions", metavar="FILE", help="write the generated functions to FILE")
     parser.add_argument("--png", metavar="OUT.png", help="write a picture of the final scene")
-    parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode (.mp4 for a video)")
+    parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode (or .mp4)")
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
     )

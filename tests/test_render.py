@@ -133,3 +133,16 @@ def test_mp4_when_ffmpeg_is_there(sim, tmp_path):
     _, path = _episode_frames(sim, tmp_path / "ep.mp4")
     data = path.read_bytes()
     assert data[4:8] == b"ftyp" and len(data) > 10_000
+
+
+@pytest.mark.slow
+def test_no_label_covers_another_or_an_object_in_any_task_scene(sim):
+    from robot_api.render_layout import overlaps
+    from robot_api.tasks import TASKS
+
+    for name, task in TASKS.items():
+        inst = task.instance(0)
+        sim.reset(inst.objects)
+        pic = compose_scene(sim, caption=Caption(command=inst.command))
+        assert overlaps(pic.labels, [*pic.place_labels, *pic.objects]) == [], name
+        assert len(pic.labels) == 2 * len(inst.objects), name

@@ -128,3 +128,10 @@ def test_the_page_runs_a_command_through_its_python_api(tmp_path):
 def test_cli_refuses_unknown_task(capsys):
     assert main(["ui", "--task", "nope"]) != 0
     assert "unknown task" in capsys.readouterr().err
+
+
+def test_listens_on_loopback_unless_told_otherwise():
+    from cap.cli import build_parser
+
+    assert build_parser(["ui"]).parse_args(["ui"]).host == "127.0.0.1"
+    assert build_parser(["ui"]).parse_args(["ui", "--host", "0.0.0.0"]).host == "0.0.0.0"

@@ -112,9 +112,9 @@ def test_the_page_runs_a_command_through_its_python_api(tmp_path):
         ids = {b.elem_id for b in app.blocks.values() if getattr(b, "elem_id", None)}
         assert {"command", "run", "code", "functions", "animation", "scene", "result", "history"} <= ids
         run = next(fn for fn in app.fns.values() if fn.name == "on_run")
-        result, animation, code, functions, executed, picture, history, transcript, library = run.fn(
-            "stack all the blocks"
-        )
+        first, last = list(run.fn("stack all the blocks"))
+        assert first[0].startswith("_running") and len(first) == 9
+        result, animation, code, functions, executed, picture, history, transcript, library = last
         assert "success" in result and "Stacking 3 blocks" in result
         assert "stack_objects_in_order" in code and "def stack_objects_in_order" in functions
         assert Path(animation).suffix == ".gif" and Path(picture).suffix == ".png"

@@ -154,6 +154,9 @@ def test_a_command_typed_in_the_browser_moves_the_robot(browser, cap_ui, tmp_pat
     box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#command textarea"))
     assert "stack all the blocks" in (box.get_attribute("placeholder") or "")  # the task's own command
     assert image_loaded("#scene img") or wait.until(lambda d: image_loaded("#scene img"))
+    browser.find_element(By.CSS_SELECTOR, "#use-task-command").click()
+    wait.until(lambda d: box.get_attribute("value") == "stack all the blocks")
+    box.clear()
     box.send_keys(ui_answers.STACK)
     browser.find_element(By.CSS_SELECTOR, "#run").click()
 

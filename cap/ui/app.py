@@ -54,11 +54,17 @@ def build_app(ui: UISession, source: str, task: str, seed: int) -> Any:
         return picture, scene_header(), history_md(), gr.update(value="", placeholder=ui.task_command or "")
 
     def on_run(command: str):
+        """First a line saying the command is on its way (the model may take a while), then the result."""
+        if command.strip():
+            running = (
+                f"_running “{_text(command.strip())}”: the model writes the code, then the robot moves…_"
+            )
+            yield (running, *[gr.update() for _ in range(8)])  # the other outputs keep what they show
         try:
             result = ui.run(command)
         except CapError as exc:
             raise gr.Error(f"{exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
-        return (
+        yield (
             result_md(result),
             result.animation and str(result.animation),
             result.code or "# no code was generated",

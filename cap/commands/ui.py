@@ -73,17 +73,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = build_app(ui, source, args.task, args.seed)
         app.queue(default_concurrency_limit=1)
-        _, url, _ = app.launch(
-            server_name=args.host,
-            server_port=args.port or _free_port(args.host),
-            prevent_thread_lock=True,
-            quiet=True,
-            inbrowser=False,
-            share=False,
-            show_error=True,
-            allowed_paths=[str(out)],
-            css=_css(),
-        )
+        try:
+            _, url, _ = app.launch(
+                server_name=args.host,
+                server_port=args.port or _free_port(args.host),
+                prevent_thread_lock=True,
+                quiet=True,
+                inbrowser=False,
+                share=False,
+                show_error=True,
+                allowed_paths=[str(out)],
+                css=_css(),
+            )
+        except OSError as exc:  # port taken, address not on this machine
+            raise CapError(
+                f"cannot listen on {args.host}:{args.port}: {exc}",
+                hint="pick another --port (0: any free one)",
+            ) from None
         err.print(f"cap ui: {url} ({source}); files in {out}. Ctrl-C stops.")
         try:
             while True:

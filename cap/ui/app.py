@@ -64,6 +64,7 @@ def build_app(ui: UISession, source: str, task: str, seed: int) -> Any:
             result = ui.run(command)
         except CapError as exc:
             raise gr.Error(f"{exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
+        transcript = ui.transcript()
         yield (
             result_md(result),
             result.animation and str(result.animation),
@@ -72,7 +73,7 @@ def build_app(ui: UISession, source: str, task: str, seed: int) -> Any:
             executed_md(result),
             str(result.picture),
             history_md(),
-            ui.transcript() and str(ui.transcript()),
+            transcript and str(transcript),
             str(ui.functions_file()),
         )
 

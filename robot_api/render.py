@@ -28,7 +28,7 @@ from robot_api.scene import BOUNDS, COLORS, PLACES, color_of
 VIEWS = {
     # Looking straight down, image up = +y ("top", towards the robot), image right = +x: the named places
     # read as they are named. Framed to show the whole workspace and the robot's base.
-    "top": dict(eye=(0.0, -0.45, 1.6), target=(0.0, -0.45, 0.0), up=(0, 1, 0), fov=28),
+    "top": dict(eye=(0.0, -0.415, 1.6), target=(0.0, -0.415, 0.0), up=(0, 1, 0), fov=31),
     "oblique": dict(eye=(0.0, -1.32, 0.72), target=(0.0, -0.42, 0.0), up=(0, 0, 1), fov=46),
 }
 TITLES = {"top": "top-down", "oblique": "oblique (from the bottom side)"}
@@ -240,7 +240,8 @@ def _draw_places(draw: ImageDraw.ImageDraw, cam: Camera, names: bool) -> list[Bo
             x, y = u + 6, v + 4
         elif name.startswith("top") or name.startswith("bottom"):
             y = top - h - 5 if name.startswith("top") else bottom + 4
-            x = left if "left" in name else (right - w if "right" in name else u - w / 2)
+            # corner names centred on the frame's corners, leaving the middle of the edge to the side's name
+            x = left - w / 2 if "left" in name else (right - w / 2 if "right" in name else u - w / 2)
         else:  # left side / right side
             y = v - h / 2
             x = left - w - 8 if name.startswith("left") else right + 8

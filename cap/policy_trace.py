@@ -47,9 +47,11 @@ def instrument(program: str, marker: str = MARKER) -> str:
     one-line `if x: f()`), so the text before each mark is indentation and the result parses the same way.
     A program that does not parse is returned unchanged: the sandbox reports its syntax error as usual.
     """
+    if "\r" in program or "\x0c" in program:  # other line breaks: ast and str.split would count lines apart
+        return program
     try:
         tree = ast.parse(program)
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         return program
     lines = program.split("\n")
     first: dict[int, ast.stmt] = {}  # line -> the statement that begins it
@@ -73,7 +75,28 @@ def instrument(program: str, marker: str = MARKER) -> str:
         line = lines[i]
         indent = len(line) - len(line.lstrip())
         lines[i] = f"{line[:indent]}{marker}({i + 1}); {line[indent:]}"
-    return "\n".join(lines)
+    out = "\n".join(lines)
+    if _statement_lines(out, marker) != _statement_lines(program, marker):  # belt and braces: never change
+        return program  # what runs where; an unforeseen layout runs untraced rather than differently
+    return out
+
+
+def _statement_lines(program: str, marker: str) -> list[tuple[str, int, int]] | None:
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return None
+    return sorted(
+        (type(n).__name__, n.lineno, n.end_lineno or n.lineno)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.stmt)
+        and not (
+            isinstance(n, ast.Expr)
+            and isinstance(n.value, ast.Call)
+            and isinstance(n.value.func, ast.Name)
+            and n.value.func.id == marker
+        )
+    )
 
 
 @dataclass(frozen=True)

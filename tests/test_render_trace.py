@@ -43,6 +43,11 @@ def test_unparsable_code_is_left_for_the_sandbox_to_report():
     assert instrument("def (:") == "def (:"
 
 
+def test_other_line_breaks_run_untraced_rather_than_shifted():
+    for program in ("a = 1\rb = f()", "a = 1\r\nb = f()", "a = 1\x0c\nb = f()"):
+        assert instrument(program) == program
+
+
 def test_tracker_ignores_hostile_marks():
     t = LineTracker()
     t.reset(PROGRAM)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL_STAMP := $(VENV)/.local-model
 
-.PHONY: demo test lint format bench bench-results clean install
+.PHONY: demo test lint format bench bench-results clean install model browser screenshot
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
@@ -55,6 +55,21 @@ bench-results: $(STAMP)
 		$(BIN)/cap bench $$b --model $(MODEL) $(if $(BASE_URL),--base-url $(BASE_URL)) --out results/$$b \
 			--transcript results/$$b/transcript.jsonl || exit 1; \
 	done
+
+# Debian's headless Chromium and its driver for the real-browser test of `cap ui` (tests/test_ui_browser.py);
+# installed with apt-get when missing (as root, as on CI), never a browser build fetched by a tool.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "chromium and chromedriver are installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "error: run 'sudo apt-get install chromium chromium-driver' (or 'sudo make browser')"; exit 2; \
+	fi
+
+# Refresh docs/ui.png (the README's screenshot of `cap ui`) from the browser test.
+screenshot: $(STAMP) browser
+	CAP_REQUIRE_BROWSER=1 CAP_SCREENSHOT_DIR=docs $(BIN)/python -m pytest -q -p no:randomly tests/test_ui_browser.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info

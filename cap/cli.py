@@ -15,6 +15,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("exec", "exec_policy", "run a policy file in the sandbox, optionally against a task's scene"),
     ("run", "run", "turn a natural-language command into code with an LLM and run it on the robot"),
     ("repl", "repl", "type commands one after another against a live simulation"),
+    ("ui", "ui", "a browser UI: scene, command, generated code, motion, task check"),
     ("doctor", "doctor", "report which isolation layers and optional parts work on this machine"),
 ]
 BENCH_COMMANDS: list[tuple[str, str, str]] = [
@@ -46,6 +47,7 @@ examples:
   cap run "put the red block in the blue bowl" --task pick-place --model gpt-4o-mini
   cap run "stack the blocks" --task stack-blocks --replay transcript.jsonl
   cap repl --base-url http://localhost:8000/v1 --model my-model
+  cap ui --replay cap/data/demo_replay.jsonl
   cap bench evaluate samples.jsonl --k 1,10
 
 LLM endpoints: any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp); --base-url or OPENAI_BASE_URL,

@@ -53,13 +53,17 @@ def open_session(
     extra_api: Mapping[str, Callable[..., Any]] | None = None,
     gui: bool = False,
     on_say: Callable[[str], None] | None = None,
+    tracing: bool = False,
 ):
-    """The session a command runs episodes in: the PyBullet tabletop, or the robot named by --robot."""
+    """The session a command runs episodes in: the PyBullet tabletop, or the robot named by --robot.
+    `tracing`: the simulator's session reports the policy line running (for the GIF's caption strip)."""
     url = getattr(args, "robot", None)
     if not url:
         from cap.evals.tabletop import TabletopSession
+        from cap.policy_trace import TracingSession
 
-        return TabletopSession(extra_api=extra_api, timeout=args.timeout, gui=gui, on_say=on_say)
+        cls = TracingSession if tracing else TabletopSession
+        return cls(extra_api=extra_api, timeout=args.timeout, gui=gui, on_say=on_say)
     if gui or getattr(args, "gif", None):
         raise CapError(
             "--gui and --gif show the simulation; with --robot there is none to show", hint="drop them"

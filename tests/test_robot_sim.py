@@ -125,7 +125,7 @@ def test_values_handed_to_policies_are_plain(api):
 def test_gif_and_png_of_an_episode(api, sim, tmp_path):
     from PIL import Image
 
-    from robot_api.render import GifRecorder, save_png
+    from robot_api.render import GifRecorder, render_scene, save_png
 
     with GifRecorder(sim) as rec:
         api.put_first_on_second("red block", "green bowl")
@@ -134,7 +134,7 @@ def test_gif_and_png_of_an_episode(api, sim, tmp_path):
         assert img.format == "GIF" and img.n_frames >= 3
     png = save_png(sim, tmp_path / "scene.png")
     with Image.open(png) as img:
-        assert img.size == (960, 360)
+        assert img.size == render_scene(sim).size
         pixels = np.asarray(img.convert("RGB"), dtype=float)
     assert pixels.std() > 10  # a real picture, not a blank canvas
 

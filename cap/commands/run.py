@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--save-functions", metavar="FILE", help="write the generated functions to FILE")
     parser.add_argument("--png", metavar="OUT.png", help="write a picture of the final scene")
-    parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode")
+    parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode (or .mp4)")
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
     )
@@ -159,9 +159,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, stack, task_name: str, scene=None):
     from cap.generate_only import generate_command
     from cap.llm_episode import run_command
-    from robot_api.render import GifRecorder, save_png
+    from robot_api.render import Caption, GifRecorder, save_png
 
-    with open_session(args, extra_api=stack.nested_functions()) as session:
+    with open_session(args, extra_api=stack.nested_functions(), tracing=True) as session:
         stack.bind(session.sandbox.run)
         if scene is not None:
             use_free_scene(session, scene)
@@ -173,12 +173,12 @@ def _run(args: argparse.Namespace, stack, task_name: str, scene=None):
             command = args.command or inst.command
         if args.no_exec:
             return generate_command(session, stack, command)
-        if args.gif:
-            with GifRecorder(session.sim) as rec:
+        if args.gif:  # GIF, or MP4 by the suffix; the strip under each frame names the line running
+            with GifRecorder(session.sim, marker=session.tracker.current, title=command) as rec:
                 ep = run_command(session, stack, command)
-            rec.save(args.gif)
+            rec.save(args.gif, lambda mark: session.describe(ep.code, mark))
         else:
             ep = run_command(session, stack, command)
         if args.png:
-            save_png(session.sim, args.png)
+            save_png(session.sim, args.png, caption=Caption.of_episode(ep))
     return ep

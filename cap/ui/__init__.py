@@ -1,0 +1,1 @@
+"""The browser UI of `cap ui`: `session` (what it does, framework-free) and `app` (the Gradio page)."""

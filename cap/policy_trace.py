@@ -162,10 +162,16 @@ def locate(program: str, code: str, line: int | None) -> Where | None:
     if not 1 <= line <= len(lines):
         return None
     text = lines[line - 1]
-    offset = len(lines) - len(code.rstrip("\n").split("\n"))
+    body = code.rstrip("\n")
+    at = program.rfind(body) if body else -1
+    # The code is the program's tail, but lines may follow it (the session's variable collector).
+    offset = program.count("\n", 0, at) if at >= 0 else len(lines) - len(body.split("\n"))
+    end = offset + len(body.split("\n"))
     function = _enclosing_function(program, line)
-    if line > offset and function is None:
+    if offset < line <= end and function is None:
         return Where(line - offset, text)
+    if line > end:
+        return None  # cap's own lines after the code (the session's collector), not the policy's
     return Where(line, text, function)
 
 

@@ -24,6 +24,7 @@ from lmp.local import catalog
 from lmp.local.install import model_path, runtime_version, verified
 
 SPEC = catalog.spec("1.5b")
+MODEL_FILE = str(model_path(SPEC))  # before any test points CAP_HOME elsewhere
 INSTALLED = runtime_version() == catalog.RUNTIME_VERSION and verified(SPEC)
 pytestmark = [
     pytest.mark.realmodel,
@@ -126,7 +127,7 @@ def test_the_prefix_is_evaluated_once_then_served_from_memory_and_from_disk(tmp_
     from lmp.local.process import stop_server
 
     monkeypatch.setenv("CAP_HOME", str(tmp_path / "home"))  # a server of its own, with an empty disk cache
-    client, backend = _client(model_file=str(model_path(SPEC)))
+    client, backend = _client(model_file=MODEL_FILE)
     first = client.complete(_request("return the product of a list of numbers"))[0]
     assert first.usage["prompt_tokens_details"]["cached_tokens"] == 0
     second = client.complete(_request("return the median of a list of numbers"))[0]
@@ -143,7 +144,7 @@ def test_the_prefix_is_evaluated_once_then_served_from_memory_and_from_disk(tmp_
 
     # Disk: a new server process (the old one stopped) answers a new query from the saved prefix.
     assert stop_server(backend.sha256)
-    client2, backend2 = _client(model_file=str(model_path(SPEC)))
+    client2, backend2 = _client(model_file=MODEL_FILE)
     fourth = client2.complete(_request("return the variance of a list of numbers"))[0]
     assert fourth.usage["prompt_tokens_details"]["cached_tokens"] >= fourth.usage["prompt_tokens"] - 30
     assert _health(backend2.base_url)["cache"]["disk_loads"] >= 1

@@ -153,6 +153,8 @@ class LocalBackend:
             raise self._lost(exc) from None
         except openai.APIStatusError as exc:
             raise LLMError(f"local model server answered HTTP {exc.status_code}: {exc.message}") from None
+        if finish is None:  # the stream ended without its last chunk: the server went away mid-answer
+            raise self._lost(ConnectionError("the answer stream ended before the answer did"))
         usage["model_sha256"] = self.sha256
         return Completion(
             text="".join(text),

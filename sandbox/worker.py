@@ -24,6 +24,7 @@ import traceback
 from typing import Any
 
 from sandbox import api_errors, isolation, wire
+from sandbox.validate import compile_policy
 from sandbox.namespace import policy_builtins, preload
 
 FILENAME = "<policy>"
@@ -198,9 +199,8 @@ def execute(
     sys.stdout = out
     started = time.perf_counter()
     try:
-        for number, source in enumerate(request.get("definitions", ()), 1):
-            exec(_compiled(source, f"{DEFINITION} {number}>"), namespace)
-        exec(compile(request["code"], FILENAME, "exec"), namespace)
+        for code in _program(request, profile, modules):
+            exec(code, namespace)
         name = request.get("return_name")
         if name:
             result["value"] = wire.encode(namespace.get(name))
@@ -224,6 +224,18 @@ def execute(
     result["process_cpu"] = time.process_time()  # the child's total so far (a session child runs several)
     result["stdout"] = out.getvalue()
     return result
+
+
+def _program(request: dict[str, Any], profile: str, modules: tuple[str, ...]) -> list[Any]:
+    """The code objects of one run: its definitions, then its code. A policy's are checked again here and
+    compiled with the attribute guard (sandbox/validate.py)."""
+    sources = [(s, f"{DEFINITION} {n}>") for n, s in enumerate(request.get("definitions", ()), 1)]
+    sources.append((request["code"], FILENAME))
+    if profile == "policy":
+        return compile_policy(sources, modules)
+    return [_compiled(source, filename) for source, filename in sources[:-1]] + [
+        compile(request["code"], FILENAME, "exec")
+    ]
 
 
 _COMPILED: dict[tuple[str, str], Any] = {}

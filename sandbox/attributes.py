@@ -150,10 +150,16 @@ def _subclasses(cls: type) -> list[type]:
 
 
 class _AnyPublic(frozenset):
-    """Every public name (a policy class: all it has, it defined or inherited from a listed base)."""
+    """Every name but dunders (a policy class: all it has, it defined or inherited from a listed base; its
+    own `_private` names too)."""
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and not name.startswith("_") and name not in _NEVER
+        return (
+            isinstance(name, str)
+            and not name.startswith("__")
+            and not (name.startswith("_") and name.endswith("_"))
+            and name not in _NEVER
+        )
 
 
 ANY_PUBLIC = _AnyPublic()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sandbox import api_errors, wire
-from sandbox.outcome import Outcome
+from sandbox.outcome import STATUSES, Outcome
 from sandbox.validate import Violation, validate
 
 PROFILES = ("policy", "program")
@@ -171,6 +171,10 @@ class Sandbox:
     profile="policy": validated code, restricted builtins, allow-listed modules, the given API.
     profile="program": general Python (stdlib imports), contained by the OS layers alone.
     workers: warm workers to start now, side by side (the first is awaited, so a missing layer fails here).
+    timeout: wall-clock seconds a run may take (time spent in API calls, e.g. a robot moving, included).
+    cpu_seconds: CPU seconds the code itself may use per run (None: as many as `timeout`); a runaway loop
+    ends after these, however long the wall-clock limit is. The kernel counts whole seconds, so the limit
+    takes effect between `cpu_seconds` and `cpu_seconds + 1`.
     """
 
     def __init__(
@@ -186,12 +190,14 @@ class Sandbox:
         landlock: bool = True,
         seccomp: bool = True,
         workers: int = 1,
+        cpu_seconds: float | None = None,
     ):
         if profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
         self.api = dict(api or {})
         self.modules = tuple(modules)
         self.timeout = timeout
+        self.cpu_seconds = cpu_seconds
         self.memory_mb = memory_mb
         self.profile = profile
         self.max_output = max_output
@@ -371,14 +377,15 @@ class Sandbox:
         return_name: str | None = None,
         inputs: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        cpu_seconds: float | None = None,
     ) -> Outcome:
         """Run `code` in a fresh namespace (after any `define`d code); never raises for anything the code does.
 
         `inputs` are extra plain values bound as globals; `return_name` names the variable whose value comes
-        back as `Outcome.value`.
+        back as `Outcome.value`. `timeout` and `cpu_seconds` override the sandbox's for this run.
         """
         started = time.perf_counter()
-        request = self._request(code, return_name, inputs, timeout, started)
+        request = self._request(code, return_name, inputs, timeout, started, cpu_seconds)
         if isinstance(request, Outcome):
             return request
         worker = self._start_child(request)
@@ -396,6 +403,7 @@ class Sandbox:
         inputs: Mapping[str, Any] | None,
         timeout: float | None,
         started: float,
+        cpu_seconds: float | None = None,
     ) -> dict[str, Any] | Outcome:
         """The run request for `code`, or the outcome refusing it."""
         refused = self._check(code, started)
@@ -409,6 +417,9 @@ class Sandbox:
             encoded_inputs = wire.encode(inputs)
         except wire.WireError as exc:
             raise ValueError(f"inputs cannot cross into the sandbox: {exc}") from None
+        wall = self.timeout if timeout is None else timeout
+        cpu = cpu_seconds if cpu_seconds is not None else self.cpu_seconds
+        cpu = wall if cpu is None else cpu
         return {
             "op": "run",
             "code": code,
@@ -419,7 +430,8 @@ class Sandbox:
             "return_name": return_name,
             "inputs": encoded_inputs,
             "definitions": list(self._definitions),
-            "timeout": self.timeout if timeout is None else timeout,
+            "timeout": wall,
+            "cpu_seconds": cpu,
             "memory_mb": self.memory_mb,
             "max_output": self.max_output,
         }
@@ -565,19 +577,24 @@ class Sandbox:
 
     @staticmethod
     def _outcome(result: dict[str, Any]) -> Outcome:
+        """The child's result as an Outcome; any field of the wrong type makes it a ProtocolError (the child
+        wrote it, so it is hostile input, not something to pass on to callers)."""
         try:
             value = wire.decode(result.get("value"))
         except wire.WireError as exc:
-            return Outcome("error", error=f"result cannot be returned: {exc}", error_type="WireError")
-        return Outcome(
-            status=result.get("status", "error"),
-            value=value,
-            stdout=str(result.get("stdout", "")),
-            error=str(result.get("error", "")),
-            error_type=str(result.get("error_type", "")),
-            error_message=str(result.get("error_message", "")),
-            line=result.get("line"),
-        )
+            return Outcome(
+                "error", error=f"broken result from the sandbox: {exc}", error_type="ProtocolError"
+            )
+        texts = [result.get(k, "") for k in ("stdout", "error", "error_type", "error_message")]
+        line = result.get("line")
+        status = result.get("status")
+        if (
+            status not in STATUSES
+            or not all(type(t) is str for t in texts)
+            or not (line is None or (type(line) is int and 0 <= line < 2**31))
+        ):
+            return Outcome("error", error="malformed result from the sandbox", error_type="ProtocolError")
+        return Outcome(status, value, *texts, line=line)
 
     def _answer_call(self, sock: socket.socket, message: dict[str, Any], deadline: float) -> bool:
         """Run one API call in the host and send the reply; False when the child does not take the reply."""
@@ -662,13 +679,14 @@ class Session:
         inputs: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         alone: bool = False,
+        cpu_seconds: float | None = None,
     ) -> Outcome:
         """Like `Sandbox.run`, in this session's child (started now if there is none). `alone=True` runs
         `code` in a child of its own instead, as `Sandbox.run` would, on this session's worker (so no other
         worker has to start): for a program that must not share a process."""
         sandbox = self._sandbox
         started = time.perf_counter()
-        request = sandbox._request(code, return_name, inputs, timeout, started)
+        request = sandbox._request(code, return_name, inputs, timeout, started, cpu_seconds)
         if isinstance(request, Outcome):
             return request
         if alone:

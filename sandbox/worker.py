@@ -24,8 +24,8 @@ import traceback
 from typing import Any
 
 from sandbox import api_errors, isolation, wire
-from sandbox.validate import compile_policy
 from sandbox.namespace import policy_builtins, preload
+from sandbox.validate import compile_policy
 
 FILENAME = "<policy>"
 DEFINITION = "<definition"  # "<definition 1>", "<definition 2>", ...: code given to Sandbox.define
@@ -143,15 +143,14 @@ def run_child(
         # shares by session, "autogroup") a CPU share of its own that a scheduler can lower for it alone.
         os.setsid()
         session = bool(request.get("session"))
-        isolation.apply_rlimits(
-            request.get("memory_mb"), None if session else request.get("timeout"), baseline
-        )
+        cpu = request.get("cpu_seconds", request.get("timeout"))
+        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline)
         if seccomp:
             seccomp.load()
         reader = wire.BufferedReader(data)
         while True:
             if session:
-                isolation.limit_cpu_from_now(request.get("timeout"))
+                isolation.limit_cpu_from_now(request.get("cpu_seconds", request.get("timeout")))
             out = BoundedOutput(int(request.get("max_output", 1_000_000)))
             _send_result(data, execute(request, data, reader, out))
             if not session:

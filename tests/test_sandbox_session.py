@@ -59,12 +59,18 @@ def test_a_program_that_ends_its_child_is_followed_by_a_fresh_one(sb, code, stat
 
 
 def test_cpu_limit_is_per_program(sb):
-    # each program burns 0.6 s of CPU; the limit is 2 s per program (timeout 1.5 s), which four in a row exceed
+    # each program burns 0.6 s of CPU; the CPU limit is 1-2 s per program, which four in a row exceed. The
+    # wall-clock limit is far away, so a busy machine (0.6 CPU s taking several seconds) changes nothing.
     burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass\nX = 1"
     with sb.session() as session:
-        outcomes = [session.run(burn, return_name="X", timeout=1.5) for _ in range(4)]
+        outcomes = [session.run(burn, return_name="X", timeout=120, cpu_seconds=1) for _ in range(4)]
     assert [o.status for o in outcomes] == ["ok"] * 4
     assert session.children == 1
+    # and the limit is there: a program that burns more than its CPU seconds ends as a resource outcome
+    with sb.session() as session:
+        session.run("X = 1")
+        over = session.run(burn.replace("0.6", "5"), timeout=120, cpu_seconds=1)
+    assert over.status == "resource" and "CPU" in over.error, over
 
 
 def test_session_is_much_cheaper_per_program_than_fresh_children(sb):

@@ -75,7 +75,65 @@ DENIED_SYSCALLS = (
     "rt_sigqueueinfo",
     "rt_tgsigqueueinfo",
     "pidfd_send_signal",
+    # Metadata of files Landlock lets it read (Landlock governs reads and writes, not these) and calls only
+    # an administrator makes; as an unprivileged user the child fails them anyway, this holds where it is not.
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "utime",
+    "utimes",
+    "futimesat",
+    "utimensat",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "sethostname",
+    "setdomainname",
+    "syslog",
+    "fanotify_init",
+    "inotify_init",
+    "inotify_init1",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "acct",
+    "quotactl",
+    "iopl",
+    "ioperm",
+    "mknod",
+    "mknodat",
+    "setresuid",
+    "setresgid",
+    "setgroups",
+    "setfsuid",
+    "setfsgid",
+    "capset",
+    "migrate_pages",
+    "move_pages",
+    "mbind",
+    "kcmp",
+    "getsockopt",  # SO_PEERCRED would name the host's pid
+    "getpeername",
 )
+# Calls that are harmless on the process itself and harmful on any other: allowed only with pid 0 ("me").
+SELF_ONLY_SYSCALLS = (
+    ("prlimit64", 0),
+    ("sched_setaffinity", 0),
+    ("sched_setscheduler", 0),
+    ("sched_setparam", 0),
+    ("sched_setattr", 0),
+    ("ioprio_set", 1),
+)
+PRIO_PROCESS = 0
 CLONE_THREAD = 0x00010000
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -132,6 +190,11 @@ def build_seccomp_bpf() -> bytes | None:
                 pass  # not a syscall on this architecture
         f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc falls back to clone, which we can inspect
         f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # threads only
+        for name, pid_arg in SELF_ONLY_SYSCALLS:
+            f.add_rule(sc.ERRNO(errno.EPERM), name, sc.Arg(pid_arg, sc.NE, 0))
+        # setpriority(which, who, prio): only (PRIO_PROCESS, 0), this process.
+        f.add_rule(sc.ERRNO(errno.EPERM), "setpriority", sc.Arg(0, sc.NE, PRIO_PROCESS))
+        f.add_rule(sc.ERRNO(errno.EPERM), "setpriority", sc.Arg(1, sc.NE, 0))
         with tempfile.TemporaryFile() as tmp:
             f.export_bpf(tmp)
             tmp.seek(0)
@@ -174,6 +237,77 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+NOBODY = 65534
+CAP_DAC_READ_SEARCH = 2
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+@functools.cache  # decided in the zygote, before Landlock
+def unprivileged_can_read_python() -> bool:
+    """Whether a user with no rights of its own can reach every readable path (the Python installation may
+    live under a private home directory, e.g. /root/.pyenv): every ancestor must be searchable by others."""
+    for path in readable_paths():
+        here = os.path.abspath(path)
+        while True:
+            try:
+                mode = os.stat(here).st_mode
+            except OSError:
+                break
+            if not mode & 0o001:
+                return False
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    return True
+
+
+def drop_privileges() -> str:
+    """Run as nobody with no capabilities (if this process is root; an unprivileged host's uid is already
+    what the child gets). The rights root keeps over the system (chmod/chown of any file, signals and limits
+    of any process, sethostname, ...) go with the uid. Where the Python installation can be read only by
+    root, the child keeps exactly one capability, reading and searching directories (Landlock still
+    decides which), so imports keep working. Returns what the child runs as."""
+    if os.geteuid() != 0:
+        _no_ambient()
+        return f"uid {os.geteuid()} (unprivileged host)"
+    keep_read = not unprivileged_can_read_python()
+    os.setgroups([])
+    if keep_read:
+        _LIBC.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+    if keep_read:
+        bit = 1 << CAP_DAC_READ_SEARCH
+        header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)(_CapData(bit, bit, 0), _CapData(0, 0, 0))
+        if _LIBC.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
+        _LIBC.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    _no_ambient()
+    return "nobody" + (" (+CAP_DAC_READ_SEARCH: Python is readable by root only)" if keep_read else "")
+
+
+def _no_ambient() -> None:
+    _LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+
+
 def load_seccomp(bpf: bytes) -> None:
     SeccompLoader(bpf).load()
 
@@ -184,7 +318,13 @@ def mapped_bytes() -> int:
         return int(f.read().split()[0]) * resource.getpagesize()
 
 
-def apply_rlimits(memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int) -> None:
+def apply_rlimits(
+    memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int, seccomp: bool = False
+) -> None:
+    """The child's limits. RLIMIT_NPROC counts every process and thread of the user (nobody: all sandbox
+    children at once): with seccomp refusing new processes it only has to leave room for threads; without,
+    it is what stops a fork."""
+
     def limit(which: int, value: int) -> None:
         soft, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
@@ -199,7 +339,7 @@ def apply_rlimits(memory_mb: int | None, cpu_seconds: float | None, baseline_byt
     limit(resource.RLIMIT_FSIZE, 0)
     limit(resource.RLIMIT_CORE, 0)
     limit(resource.RLIMIT_NOFILE, 64)
-    limit(resource.RLIMIT_NPROC, 0)
+    limit(resource.RLIMIT_NPROC, 4096 if seccomp else 0)
 
 
 def limit_cpu_from_now(cpu_seconds: float | None) -> None:

@@ -23,7 +23,7 @@ def refused(action):
 ret_val = {
     "landlock": refused(lambda: open("/etc/hostname").close()) and refused(lambda: os.listdir("/")),
     "seccomp": refused(lambda: socket.socket()) and refused(os.fork),
-    "rlimits": resource.getrlimit(resource.RLIMIT_FSIZE)[0] == 0 and resource.getrlimit(resource.RLIMIT_NPROC)[0] == 0,
+    "rlimits": resource.getrlimit(resource.RLIMIT_FSIZE)[0] == 0 and resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= 64,
     "environment": sorted(k for k in os.environ if not k.startswith(("CAP_", "OPENBLAS_", "OMP_", "MKL_", "PYTHONHASHSEED", "LC_CTYPE"))) == [],
 }
 """

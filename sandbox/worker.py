@@ -138,13 +138,15 @@ def run_child(
     else."""
     status = 1
     try:
-        isolation.die_with_parent(worker)
         # A session of its own: a process group the host can kill whole, and (where the kernel groups CPU
         # shares by session, "autogroup") a CPU share of its own that a scheduler can lower for it alone.
         os.setsid()
+        if request.get("drop_privileges", True):
+            isolation.drop_privileges()
+        isolation.die_with_parent(worker)  # after the uid change, which clears the parent-death signal
         session = bool(request.get("session"))
         cpu = request.get("cpu_seconds", request.get("timeout"))
-        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline)
+        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(seccomp))
         if seccomp:
             seccomp.load()
         reader = wire.BufferedReader(data)
@@ -287,6 +289,7 @@ class Prepared:
             "rlimits": True,
             "landlock": False,
             "seccomp": bpf is not None,
+            "privileges": _privileges_of_children(),
         }
         # Landlock binds this process and everything it forks (each worker then nests a domain of its own).
         if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
@@ -300,6 +303,14 @@ class Prepared:
         # the child would walk them all, writing their headers and so copying most of the heap page by page;
         # frozen, they are never walked. (The child's own objects are collected as usual.)
         gc.freeze()
+
+
+def _privileges_of_children() -> str:
+    if os.geteuid() != 0:
+        return f"uid {os.geteuid()}, as the host"
+    if isolation.unprivileged_can_read_python():
+        return "nobody, no capabilities"
+    return "nobody, CAP_DAC_READ_SEARCH only (the Python installation is readable by root only)"
 
 
 def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:

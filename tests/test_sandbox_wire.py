@@ -95,14 +95,15 @@ def test_deeply_nested_values_are_a_wire_error():
 
 # Program-profile code finds its data channel among its few descriptors and writes a forged frame on it.
 FORGE = """
-import os, socket, struct, time
+import os, stat, struct, time
 payload = PAYLOAD
 for fd in range(3, 64):
     try:
-        s = socket.socket(fileno=fd)
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            continue
     except OSError:
         continue
-    s.sendall(struct.pack("!I", len(payload)) + payload if HEADER is None else struct.pack("!I", HEADER) + payload)
+    os.write(fd, struct.pack("!I", len(payload) if HEADER is None else HEADER) + payload)
     break
 time.sleep(0.2)
 os._exit(0)

@@ -487,7 +487,13 @@ class Sandbox:
         timed_out = False
         protocol_error = ""
         while exit_report is None:
-            if keep_child and result is not None and child_pid and not pending_exit:
+            if (
+                keep_child
+                and result is not None
+                and child_pid
+                and not pending_exit
+                and not result.get("ended")
+            ):
                 return self._outcome(result)  # the child lives on, waiting for the next program
             now = time.perf_counter()
             if now >= deadline and not timed_out and result is None:

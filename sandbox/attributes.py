@@ -95,6 +95,8 @@ def _listed(cls: type, names: str) -> frozenset[str]:
     return frozenset(n for n in names.split() if hasattr(cls, n))
 
 
+TABLE_OF_PLAIN_TYPES: dict[type, frozenset[str]] = {t: _public(t) for t in _PLAIN_TYPES}
+
 BUILTIN_EXCEPTIONS: tuple[type[BaseException], ...] = tuple(
     v for v in vars(builtins).values() if isinstance(v, type) and issubclass(v, BaseException)
 )
@@ -102,7 +104,7 @@ BUILTIN_EXCEPTIONS: tuple[type[BaseException], ...] = tuple(
 
 def build_table() -> dict[type, frozenset[str]]:
     """The per-type allow-list, built once in the zygote after the allowed modules are imported."""
-    table: dict[type, frozenset[str]] = {t: _public(t) for t in _PLAIN_TYPES}
+    table: dict[type, frozenset[str]] = dict(TABLE_OF_PLAIN_TYPES)
     table.update({t: _public(t) for t in BUILTIN_EXCEPTIONS})
     table.update({t: _listed(t, names) for t, names in _PYTHON_OTHER.items()})
     import sys

@@ -11,6 +11,7 @@ call of `_getattr_`, the per-type allow-list of sandbox/attributes.py; the names
 from __future__ import annotations
 
 import ast
+import functools
 import string
 from dataclasses import dataclass
 
@@ -311,11 +312,12 @@ def compile_policy(sources: list[tuple[str, str]], modules: tuple[str, ...] | fr
     compiled to the guard. Checked together: a name one of them rebinds is a module stand-in in none."""
     trees = [ast.parse(code, filename=filename) for code, filename in sources]
     stored = _stored_names(trees)
+    counts = _binding_counts(trees)
     compiled = []
     for tree, (_, filename) in zip(trees, sources, strict=True):
         stand_ins = _stand_in_names(tree, stored, modules)
         _check(tree, modules, stand_ins)
-        tree = ast.fix_missing_locations(_Guard(stand_ins).visit(tree))
+        tree = ast.fix_missing_locations(_Guard(stand_ins, _container_names(tree, counts)).visit(tree))
         compiled.append(compile(tree, filename, "exec"))
     return compiled
 
@@ -333,8 +335,11 @@ class _Guard(ast.NodeTransformer):
     """Every attribute read becomes `_getattr_(value, "name")`, but reads of `module.member` from a module
     stand-in (its contents are its allow-list), of a literal's methods and of `super().__init__`."""
 
-    def __init__(self, stand_ins: dict[str, tuple[int, int]]):
+    def __init__(
+        self, stand_ins: dict[str, tuple[int, int]], containers: dict[str, tuple[tuple[int, int], type]]
+    ):
         self.stand_ins = stand_ins
+        self.containers = containers
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.generic_visit(node)
@@ -347,6 +352,10 @@ class _Guard(ast.NodeTransformer):
             return node  # super().__init__ and the like: the validator admits only special methods
         if isinstance(value, ast.Name) and _after(node, self.stand_ins.get(value.id)):
             return node
+        if isinstance(value, ast.Name) and value.id in self.containers:
+            position, kind = self.containers[value.id]
+            if _after(node, position) and node.attr in _container_methods(kind):
+                return node  # `buckets.get` where buckets is surely the dict `buckets = {}` made
         guarded = ast.Call(ast.Name(GUARD, ast.Load()), [value, ast.Constant(node.attr)], [])
         return ast.copy_location(guarded, node)
 
@@ -366,6 +375,72 @@ class _Guard(ast.NodeTransformer):
             node.guard = self.visit(node.guard)
         node.body = [self.visit(s) for s in node.body]
         return node
+
+
+_DISPLAYS = {
+    ast.Dict: dict,
+    ast.DictComp: dict,
+    ast.List: list,
+    ast.ListComp: list,
+    ast.Set: set,
+    ast.SetComp: set,
+    ast.JoinedStr: str,
+}
+
+
+@functools.cache
+def _container_methods(kind: type) -> frozenset[str]:
+    from sandbox.attributes import TABLE_OF_PLAIN_TYPES
+
+    return TABLE_OF_PLAIN_TYPES[kind]
+
+
+def _container_names(tree: ast.Module, counts: dict[str, int]) -> dict[str, tuple[tuple[int, int], type]]:
+    """Names whose type is certain: bound once in all the run's sources, by a top-level `name = {...}`
+    (or [...], a comprehension, an f-string) of this one. Their methods are read without the guard, from the
+    position after that statement (a hot loop's `buckets.get`, `names.append`): an object never changes
+    its type, and nothing else can rebind the name."""
+    found = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and type(node.value) in _DISPLAYS
+            and counts.get(node.targets[0].id) == 1
+        ):
+            end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+            found[node.targets[0].id] = (end, _DISPLAYS[type(node.value)])
+    return found
+
+
+def _binding_counts(trees: list[ast.Module]) -> dict[str, int]:
+    """How many times each name is bound (assigned, deleted, declared global, imported, defined, ...) in
+    all of `trees`."""
+    counts: dict[str, int] = {}
+
+    def add(name: str | None) -> None:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                add(node.id)
+            elif isinstance(node, ast.arg):
+                add(node.arg)
+            elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef | ast.ExceptHandler):
+                add(node.name)
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                for name in node.names:
+                    add(name)
+            elif isinstance(node, ast.MatchAs | ast.MatchStar):
+                add(node.name)
+            elif isinstance(node, ast.MatchMapping):
+                add(node.rest)
+            elif isinstance(node, ast.alias):
+                add(node.asname or node.name.split(".")[0])
+    return counts
 
 
 def _stored_names(trees: list[ast.Module]) -> frozenset[str]:

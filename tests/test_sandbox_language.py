@@ -311,3 +311,22 @@ def test_numpy_surface(sb, name):
     out = sb.run("import numpy as np\n" + code, return_name="ret_val")
     assert out.status == "ok", out
     assert out.value == expected
+
+
+def test_a_container_name_read_without_the_guard_is_surely_that_container(sb):
+    """`buckets.get` skips the guard only where `buckets` is bound once, at top level, to a dict display:
+    any other binding anywhere (a loop, a function, a definition) puts the guard back."""
+    assert sb.run("d = {}\nx = d.get(1)\nret_val = x", return_name="ret_val").status == "ok"
+    for code in [
+        "import numpy as np\nd = {}\nfor d in [np.random.default_rng]:\n    pass\nx = d.func_globals",
+        "import numpy as np\nd = {}\ndef f():\n    global d\n    d = np.random.default_rng\nf()\nx = d.func_globals",
+        "import numpy as np\ndef f():\n    return d.func_globals\nd = np.random.default_rng\nf()",
+    ]:
+        out = sb.run(code)
+        assert out.status == "error" and out.error_type == "AttributeError", (code, out)
+    sb.define("import numpy as np\ndef swap():\n    global d\n    d = np.random.default_rng\n")
+    try:
+        out = sb.run("d = {}\nswap()\nx = d.func_globals")
+        assert out.status == "error" and out.error_type == "AttributeError", out
+    finally:
+        sb.clear_definitions()

@@ -134,6 +134,26 @@ SELF_ONLY_SYSCALLS = (
     ("ioprio_set", 1),
 )
 PRIO_PROCESS = 0
+# The allow-list: every other system call fails with EPERM. Both profiles run Python, numpy and shapely and
+# talk to the host over the channel they inherited; paths are Landlock's to decide, so the program profile
+# may also try to create, rename and remove (and gets EACCES from Landlock, as before, not a new error).
+ALLOWED_SYSCALLS = """
+read write readv writev pread64 pwrite64 close close_range fstat newfstatat statx lseek mmap munmap mremap
+mprotect madvise brk msync mincore futex set_robust_list get_robust_list rseq clock_gettime clock_getres
+clock_nanosleep nanosleep gettimeofday time getpid gettid getppid getuid geteuid getgid getegid getresuid
+getresgid getgroups getpgrp getpgid getsid getrusage times sysinfo uname getrandom rt_sigaction
+rt_sigprocmask rt_sigreturn rt_sigpending rt_sigtimedwait rt_sigsuspend sigaltstack restart_syscall
+sched_yield sched_getaffinity sched_getparam sched_getscheduler sched_get_priority_max
+sched_get_priority_min getpriority exit exit_group sendto recvfrom sendmsg recvmsg poll ppoll select pselect6
+epoll_create1 epoll_ctl epoll_wait epoll_pwait fcntl dup dup2 dup3 ioctl getcwd arch_prctl set_tid_address
+membarrier capget setitimer getitimer alarm timer_create timer_settime timer_gettime timer_getoverrun
+timer_delete wait4 waitid openat open access faccessat faccessat2 readlink readlinkat getdents64 stat lstat
+statfs fstatfs umask flock fsync fdatasync
+""".split()
+PROGRAM_SYSCALLS = """
+mkdir mkdirat rmdir unlink unlinkat rename renameat renameat2 link linkat symlink symlinkat truncate
+ftruncate fallocate chdir fchdir pipe pipe2 eventfd2 sendfile copy_file_range splice tee
+""".split()
 CLONE_THREAD = 0x00010000
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -175,32 +195,40 @@ def apply_landlock() -> None:
     sandlock.confine(sandlock.Sandbox(fs_readable=readable_paths()))
 
 
-def build_seccomp_bpf() -> bytes | None:
-    """The seccomp program as raw BPF, or None when libseccomp is missing."""
+def build_seccomp_bpf(profile: str = "program") -> bytes | None:
+    """The seccomp program of a profile as raw BPF, or None when libseccomp is missing: an allow-list
+    (ALLOWED_SYSCALLS, and PROGRAM_SYSCALLS for the program profile), the calls that are safe only on the
+    process itself allowed only with pid 0, new threads but no new processes."""
     try:
         import pyseccomp as sc
     except Exception:
         return None
     try:
-        f = sc.SyscallFilter(defaction=sc.ALLOW)
-        for name in DENIED_SYSCALLS:
-            try:
-                f.add_rule(sc.ERRNO(errno.EPERM), name)
-            except Exception:
-                pass  # not a syscall on this architecture
-        f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc falls back to clone, which we can inspect
-        f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # threads only
+        f = sc.SyscallFilter(defaction=sc.ERRNO(errno.EPERM))
+        allowed = ALLOWED_SYSCALLS + (PROGRAM_SYSCALLS if profile == "program" else [])
+        for name in allowed:
+            if name not in DENIED_SYSCALLS:
+                _rule(f, sc.ALLOW, name)
+        for name in ("clone3", "openat2"):
+            _rule(f, sc.ERRNO(errno.ENOSYS), name)  # glibc falls back to clone / openat, which we can inspect
+        f.add_rule(sc.ALLOW, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, CLONE_THREAD))  # threads only
         for name, pid_arg in SELF_ONLY_SYSCALLS:
-            f.add_rule(sc.ERRNO(errno.EPERM), name, sc.Arg(pid_arg, sc.NE, 0))
+            _rule(f, sc.ALLOW, name, sc.Arg(pid_arg, sc.EQ, 0))
         # setpriority(which, who, prio): only (PRIO_PROCESS, 0), this process.
-        f.add_rule(sc.ERRNO(errno.EPERM), "setpriority", sc.Arg(0, sc.NE, PRIO_PROCESS))
-        f.add_rule(sc.ERRNO(errno.EPERM), "setpriority", sc.Arg(1, sc.NE, 0))
+        f.add_rule(sc.ALLOW, "setpriority", sc.Arg(0, sc.EQ, PRIO_PROCESS), sc.Arg(1, sc.EQ, 0))
         with tempfile.TemporaryFile() as tmp:
             f.export_bpf(tmp)
             tmp.seek(0)
             return tmp.read()
     except Exception:
         return None
+
+
+def _rule(f: Any, action: Any, name: str, *args: Any) -> None:
+    try:
+        f.add_rule(action, name, *args)
+    except Exception:
+        pass  # not a system call on this architecture
 
 
 class _SockFprog(ctypes.Structure):

@@ -130,7 +130,7 @@ def _classify(exc: BaseException) -> str:
 def run_child(
     request: dict[str, Any],
     data: socket.socket,
-    seccomp: isolation.SeccompLoader | None,
+    seccomp: dict[str, isolation.SeccompLoader],
     baseline: int,
     worker: int,
 ) -> None:
@@ -147,9 +147,10 @@ def run_child(
         isolation.die_with_parent(worker)  # after the uid change, which clears the parent-death signal
         session = bool(request.get("session"))
         cpu = request.get("cpu_seconds", request.get("timeout"))
-        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(seccomp))
-        if seccomp:
-            seccomp.load()
+        loader = seccomp.get(request.get("profile", "program"))
+        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(loader))
+        if loader:
+            loader.load()
         reader = wire.BufferedReader(data)
         fingerprint = Fingerprint() if session else None
         while True:
@@ -365,14 +366,18 @@ class Prepared:
         preload(modules)
         for name in PROGRAM_PRELOAD:
             __import__(name)
-        bpf = isolation.build_seccomp_bpf() if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1" else None
-        self.seccomp = isolation.SeccompLoader(bpf) if bpf else None
+        self.seccomp: dict[str, isolation.SeccompLoader] = {}
+        if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1":
+            for profile in ("policy", "program"):
+                bpf = isolation.build_seccomp_bpf(profile)
+                if bpf:
+                    self.seccomp[profile] = isolation.SeccompLoader(bpf)
         self.baseline = isolation.mapped_bytes() + 64 * 1024 * 1024  # + headroom for what a run maps to start
         self.layers: dict[str, Any] = {
             "process": True,
             "rlimits": True,
             "landlock": False,
-            "seccomp": bpf is not None,
+            "seccomp": len(self.seccomp) == 2,
             "privileges": _privileges_of_children(),
         }
         # Landlock binds this process and everything it forks (each worker then nests a domain of its own).

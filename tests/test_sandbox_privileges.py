@@ -109,7 +109,7 @@ def test_the_child_cannot_limit_deprioritize_or_signal_another_process(sb, liste
         "attempt('setpriority_user', lambda: os.setpriority(os.PRIO_USER, 0, 19))\n"
         "attempt('kill', lambda: os.kill(pid, 9))\n"
         "attempt('own_limit', lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32)))\n"
-        "attempt('own_priority', lambda: os.setpriority(os.PRIO_PROCESS, 0, 5))\n"
+        "attempt('own_priority', lambda: os.setpriority(os.PRIO_PROCESS, 0, min(os.getpriority(os.PRIO_PROCESS, 0) + 1, 19)))\n"
         "ret_val = results\n"
     ).replace("PID", str(server.pid))
     out = sb.run(code, return_name="ret_val")

@@ -158,3 +158,21 @@ def test_the_child_holds_no_administrator_rights_and_cannot_name_the_host(sb):
     if os.geteuid() == 0:
         assert uid != 0 and euid != 0, out.value
     assert sb.layers.get("privileges"), sb.layers
+
+
+def test_a_system_call_outside_the_allow_list_fails(sb):
+    """seccomp allows a list of calls, not all but a list: mlock (harmless, and allowed to any user within
+    RLIMIT_MEMLOCK) is on no list, so it fails inside and works outside."""
+    code = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "buf = ctypes.create_string_buffer(4096)\n"
+        "r = libc.mlock(buf, 4096)\n"
+        "ret_val = [r, ctypes.get_errno()]\n"
+    )
+    outside: dict = {}
+    exec(code, outside)
+    assert outside["ret_val"][0] == 0
+    out = sb.run(code, return_name="ret_val")
+    assert out.status == "ok", out
+    assert out.value == [-1, 1], out.value  # EPERM

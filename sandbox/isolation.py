@@ -363,7 +363,13 @@ def apply_rlimits(
         # The child starts as a copy of the warm worker: the budget is on top of what is already mapped.
         limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
     if cpu_seconds:
-        limit(resource.RLIMIT_CPU, int(cpu_seconds) + 1)
+        # SIGXCPU at the soft limit (so the outcome can say "CPU time limit"), SIGKILL a second later for
+        # code that catches it.
+        soft = int(cpu_seconds) + 1
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1 if hard == resource.RLIM_INFINITY else hard))
     limit(resource.RLIMIT_FSIZE, 0)
     limit(resource.RLIMIT_CORE, 0)
     limit(resource.RLIMIT_NOFILE, 64)

@@ -26,7 +26,7 @@ from typing import Any
 
 from sandbox import api_errors, isolation, wire
 from sandbox.namespace import policy_builtins, preload
-from sandbox.validate import compile_policy
+from sandbox.validate import Violation, compile_policy
 
 FILENAME = "<policy>"
 DEFINITION = "<definition"  # "<definition 1>", "<definition 2>", ...: code given to Sandbox.define
@@ -124,6 +124,8 @@ def _code_position(tb: Any) -> tuple[int | None, str]:
 def _classify(exc: BaseException) -> str:
     if isinstance(exc, MemoryError | RecursionError | OutputLimit):
         return "resource"
+    if isinstance(exc, Violation):  # refused by the child's own check of all the run's sources together
+        return "violation"
     return "error"
 
 
@@ -293,6 +295,8 @@ def execute(
     except BaseException as exc:  # noqa: BLE001 - everything the code does ends as an outcome
         if isinstance(exc, SyntaxError):
             line, part = exc.lineno, "" if exc.filename == FILENAME else str(exc.filename).strip("<>")
+        elif isinstance(exc, Violation):
+            line, part = exc.line, ""
         else:
             line, part = _code_position(exc.__traceback__)
         message = str(exc)

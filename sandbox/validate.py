@@ -173,7 +173,9 @@ class _Checker(ast.NodeVisitor):
                 f"import from {node.module!r} is not allowed (allowed: {', '.join(sorted(self.modules))})",
             )
         for alias in node.names:
-            if alias.name == "*" or _is_dunder(alias.name) or alias.name in FORBIDDEN_ATTRIBUTES:
+            if alias.name == "*":
+                continue  # binds the stand-in's public names, which are its allow-list
+            if _is_dunder(alias.name) or alias.name in FORBIDDEN_ATTRIBUTES:
                 self.fail(node, f"import of {alias.name!r} from {node.module} is not allowed")
         self.generic_visit(node)
 
@@ -303,7 +305,8 @@ def validate(
 ) -> ast.Module:
     """Parse and check policy code; raise `Violation` naming the construct and line, or SyntaxError."""
     tree = ast.parse(code, filename=filename)
-    _check(tree, modules, _stand_in_names(tree, _stored_names([tree]), modules))
+    stand_ins = {} if _star_import([tree]) else _stand_in_names(tree, _stored_names([tree]), modules)
+    _check(tree, modules, stand_ins)
     return tree
 
 
@@ -313,13 +316,23 @@ def compile_policy(sources: list[tuple[str, str]], modules: tuple[str, ...] | fr
     trees = [ast.parse(code, filename=filename) for code, filename in sources]
     stored = _stored_names(trees)
     counts = _binding_counts(trees)
+    star = _star_import(trees)  # `from m import *` may bind any name: then every read is guarded
     compiled = []
     for tree, (_, filename) in zip(trees, sources, strict=True):
-        stand_ins = _stand_in_names(tree, stored, modules)
+        stand_ins = {} if star else _stand_in_names(tree, stored, modules)
         _check(tree, modules, stand_ins)
-        tree = ast.fix_missing_locations(_Guard(stand_ins, _container_names(tree, counts)).visit(tree))
+        containers = {} if star else _container_names(tree, counts)
+        tree = ast.fix_missing_locations(_Guard(stand_ins, containers).visit(tree))
         compiled.append(compile(tree, filename, "exec"))
     return compiled
+
+
+def _star_import(trees: list[ast.Module]) -> bool:
+    return any(
+        isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+        for tree in trees
+        for node in ast.walk(tree)
+    )
 
 
 def _check(tree: ast.Module, modules, stand_ins: dict[str, tuple[int, int]]) -> None:

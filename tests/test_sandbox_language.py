@@ -330,3 +330,20 @@ def test_a_container_name_read_without_the_guard_is_surely_that_container(sb):
         assert out.status == "error" and out.error_type == "AttributeError", out
     finally:
         sb.clear_definitions()
+
+
+def test_star_imports_of_allowed_modules_bind_their_allow_list_and_turn_off_every_shortcut(sb):
+    """`from shapely.geometry import *` (the original Code as Policies binds every such name) works; since it
+    may bind any name, no read in that run skips the guard."""
+    out = sb.run(
+        "from shapely.geometry import *\nfrom numpy import *\nret_val = [Polygon([(0, 0), (1, 0), (0, 1)]).area,"
+        " float(sqrt(4.0))]",
+        return_name="ret_val",
+    )
+    assert out.status == "ok" and out.value == [0.5, 2.0], out
+    out = sb.run("from numpy import *\nx = ctypeslib")  # what the stand-in does not hold is not bound
+    assert out.status == "error" and out.error_type == "NameError", out
+    trick = "import math as default_rng\nfrom numpy.random import *\nx = default_rng.func_globals"
+    out = sb.run(trick)
+    assert out.status == "error" and out.error_type == "AttributeError", out
+    assert sb.run("from os import *").status == "violation"

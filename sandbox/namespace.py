@@ -106,6 +106,11 @@ def proxy(name: str) -> types.ModuleType:
     return _PROXIES[name]
 
 
+def stand_ins() -> list[types.ModuleType]:
+    """The module stand-ins built so far (every child of a zygote shares them)."""
+    return list(_PROXIES.values())
+
+
 def make_importer(modules: tuple[str, ...]):
     allowed = {m for m in modules} | {sub for sub in ALLOW if sub.split(".")[0] in modules}
 

@@ -191,7 +191,10 @@ class Fingerprint:
     def __init__(self) -> None:
         import builtins
 
+        from sandbox.namespace import stand_ins
+
         watched = [builtins, *(sys.modules[m] for m in PROGRAM_PRELOAD if m in sys.modules and m != "sys")]
+        watched += stand_ins()  # a policy session's module stand-ins are shared too
         self.dicts = [vars(m) for m in watched]
         self.start = [dict(d) for d in self.dicts]
         self.start_modules = dict(sys.modules)

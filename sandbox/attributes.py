@@ -13,7 +13,8 @@ Types that are not in the table:
   object, exceptions and a few containers as bases): every public name, since what they hold the policy put
   there and what they inherit is listed here;
 - exception classes made elsewhere (API errors recreated in the sandbox, numpy's `LinAlgError`): the names
-  listed for the built-in exceptions they derive from;
+  listed for the exceptions they derive from (other types are looked up exactly: a subclass of a listed
+  type, which could redefine a listed name, gets nothing);
 - a class object: the names listed for its instances (`dict.fromkeys`, `np.ndarray.mean`);
 - anything else: nothing.
 """
@@ -180,8 +181,12 @@ def make_guard(table: dict[type, frozenset[str]], stand_ins: frozenset[int]) -> 
         if names is None:
             if cls in policy_classes:
                 names = ANY_PUBLIC
-            else:  # e.g. an API error recreated here: what its listed bases allow
+            elif issubclass(
+                cls, BaseException
+            ):  # e.g. an API error recreated here: what its listed bases allow
                 names = frozenset().union(*(table.get(c, ()) for c in cls.__mro__))
+            else:  # exact types only: a subclass of a listed type may override a listed name
+                names = frozenset()
             resolved[cls] = names
         return names
 

@@ -103,15 +103,12 @@ def test_cpu_limit_is_per_program(sb):
     assert over.status == "resource" and "CPU" in over.error, over
 
 
-def test_session_is_much_cheaper_per_program_than_fresh_children(sb):
+def test_a_session_runs_many_programs_in_one_child(sb):
+    # the speed itself is measured by benchmarks (no wall-clock bound here: the machine may be busy)
     with sb.session() as session:
-        session.run("pass")
-        started = time.perf_counter()
-        for _ in range(50):
-            session.run("pass")
-        per_session_run = (time.perf_counter() - started) / 50
+        outcomes = [session.run("pass") for _ in range(50)]
+    assert [o.status for o in outcomes] == ["ok"] * 50
     assert session.children == 1
-    assert per_session_run < 0.05  # a sanity bound only; the speed itself is measured by benchmarks
 
 
 def test_closing_gives_the_worker_back(sb):

@@ -394,12 +394,12 @@ def probe() -> dict[str, Any]:
     report: dict[str, Any] = {"process": sys.platform.startswith("linux"), "rlimits": True}
     report["landlock_abi"] = landlock_abi()
     bpf = build_seccomp_bpf()
-    report["landlock"] = report["landlock_abi"] is not None and _works_in_child(apply_landlock)
-    report["seccomp"] = bpf is not None and _works_in_child(lambda: load_seccomp(bpf))
+    report["landlock"] = report["landlock_abi"] is not None and works_in_child(apply_landlock)
+    report["seccomp"] = bpf is not None and works_in_child(lambda: load_seccomp(bpf))
     return report
 
 
-def _works_in_child(apply) -> bool:
+def works_in_child(apply) -> bool:
     pid = os.fork()
     if pid == 0:
         try:

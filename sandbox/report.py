@@ -60,7 +60,7 @@ def isolation_report() -> dict[str, Any]:
         report["problems"].append(str(exc))
         return report
     report["layers"] = {name: bool(layers.get(name)) for name in LAYERS}
-    report["privileges"] = layers.get("privileges", "")
+    report["privileges"] = layers.get("privileges_detail", "")
     if layers.get("landlock_error"):
         report["problems"].append(f"landlock: {layers['landlock_error']}")
     if out.status == "ok" and isinstance(out.value, dict):

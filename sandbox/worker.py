@@ -144,7 +144,7 @@ def run_child(
         # A session of its own: a process group the host can kill whole, and (where the kernel groups CPU
         # shares by session, "autogroup") a CPU share of its own that a scheduler can lower for it alone.
         os.setsid()
-        if request.get("drop_privileges", True):
+        if _DROP_PRIVILEGES:
             isolation.drop_privileges()
         isolation.die_with_parent(worker)  # after the uid change, which clears the parent-death signal
         session = bool(request.get("session"))
@@ -385,7 +385,8 @@ class Prepared:
             "rlimits": True,
             "landlock": False,
             "seccomp": len(self.seccomp) == 2,
-            "privileges": _privileges_of_children(),
+            "privileges_detail": _privileges_of_children(),
+            "privileges": _DROP_PRIVILEGES or os.geteuid() != 0,
         }
         # Landlock binds this process and everything it forks (each worker then nests a domain of its own).
         if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
@@ -401,9 +402,17 @@ class Prepared:
         gc.freeze()
 
 
+_DROP_PRIVILEGES = True  # cleared by Prepared where the kernel refuses it (e.g. setgroups in a container)
+
+
 def _privileges_of_children() -> str:
+    """What the run children run as, found by trying the drop in a throwaway child."""
+    global _DROP_PRIVILEGES
     if os.geteuid() != 0:
         return f"uid {os.geteuid()}, as the host"
+    if not isolation.works_in_child(isolation.drop_privileges):
+        _DROP_PRIVILEGES = False
+        return "root: changing the uid failed here (reported, not hidden)"
     if isolation.unprivileged_can_read_python():
         return "nobody, no capabilities"
     return "nobody, CAP_DAC_READ_SEARCH only (the Python installation is readable by root only)"

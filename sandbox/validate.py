@@ -269,6 +269,24 @@ class _Checker(ast.NodeVisitor):
         ):
             self.fail(node, "a dotted name in a pattern must be module.member of an imported module")
 
+    def _bound_string(self, node: ast.AST, name: str | None) -> None:
+        """Names bound from a string, not a Name node (`except E as n`, `case n`, `case [*n]`, `{**n}`)."""
+        if name and _is_dunder(name):
+            self.fail(node, f"dunder name {name!r} is not allowed")
+        self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        self._bound_string(node, node.name)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        self._bound_string(node, node.name)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        self._bound_string(node, node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self._bound_string(node, node.rest)
+
     def visit_keyword(self, node: ast.keyword) -> None:
         if node.arg and _is_dunder(node.arg):
             self.fail(node, f"dunder keyword {node.arg!r} is not allowed")

@@ -134,6 +134,11 @@ REFUSED_STILL = {
     "dunder_class_attribute": "class A:\n    __slots__ = ()",
     "global_dunder": "def f():\n    global __builtins__",
     "guard_by_name": "g = _getattr_",
+    "builtins_by_capture_pattern": "match {}:\n    case __builtins__:\n        pass",
+    "builtins_by_star_pattern": "match [1]:\n    case [*__builtins__]:\n        pass",
+    "builtins_by_mapping_rest": "match {}:\n    case {**__builtins__}:\n        pass",
+    "builtins_by_except_name": "try:\n    1 / 0\nexcept Exception as __builtins__:\n    pass",
+    "guard_by_capture_pattern": "match 1:\n    case _getattr_:\n        pass",
 }
 
 

@@ -148,7 +148,8 @@ sched_get_priority_min getpriority exit exit_group sendto recvfrom sendmsg recvm
 epoll_create1 epoll_ctl epoll_wait epoll_pwait fcntl dup dup2 dup3 ioctl getcwd arch_prctl set_tid_address
 membarrier capget setitimer getitimer alarm timer_create timer_settime timer_gettime timer_getoverrun
 timer_delete wait4 waitid openat open access faccessat faccessat2 readlink readlinkat getdents64 stat lstat
-statfs fstatfs umask flock fsync fdatasync
+statfs fstatfs umask flock fsync fdatasync pause prctl fadvise64 getcpu sched_rr_get_interval epoll_pwait2
+getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sync_file_range
 """.split()
 PROGRAM_SYSCALLS = """
 mkdir mkdirat rmdir unlink unlinkat rename renameat renameat2 link linkat symlink symlinkat truncate

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sandbox.outcome import STATUSES, Outcome
     from sandbox.report import LAYERS, isolation_report
-    from sandbox.sandbox import Sandbox, SandboxUnavailable, Session
+    from sandbox.sandbox import Sandbox
+    from sandbox.session import Session
     from sandbox.validate import Violation, validate
+    from sandbox.zygote import SandboxUnavailable
 
 # Loaded on first use: a warm worker imports `sandbox.worker`, and every module it does not need is time
 # added to each worker start.
@@ -23,8 +25,8 @@ _EXPORTS = {
     "STATUSES": "sandbox.outcome",
     "Outcome": "sandbox.outcome",
     "Sandbox": "sandbox.sandbox",
-    "SandboxUnavailable": "sandbox.sandbox",
-    "Session": "sandbox.sandbox",
+    "SandboxUnavailable": "sandbox.zygote",
+    "Session": "sandbox.session",
     "Violation": "sandbox.validate",
     "isolation_report": "sandbox.report",
     "validate": "sandbox.validate",

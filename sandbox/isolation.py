@@ -75,7 +75,86 @@ DENIED_SYSCALLS = (
     "rt_sigqueueinfo",
     "rt_tgsigqueueinfo",
     "pidfd_send_signal",
+    # Metadata of files Landlock lets it read (Landlock governs reads and writes, not these) and calls only
+    # an administrator makes; as an unprivileged user the child fails them anyway, this holds where it is not.
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "utime",
+    "utimes",
+    "futimesat",
+    "utimensat",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "sethostname",
+    "setdomainname",
+    "syslog",
+    "fanotify_init",
+    "inotify_init",
+    "inotify_init1",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "acct",
+    "quotactl",
+    "iopl",
+    "ioperm",
+    "mknod",
+    "mknodat",
+    "setresuid",
+    "setresgid",
+    "setgroups",
+    "setfsuid",
+    "setfsgid",
+    "capset",
+    "migrate_pages",
+    "move_pages",
+    "mbind",
+    "kcmp",
+    "getsockopt",  # SO_PEERCRED would name the host's pid
+    "getpeername",
 )
+# Calls that are harmless on the process itself and harmful on any other: allowed only with pid 0 ("me").
+SELF_ONLY_SYSCALLS = (
+    ("prlimit64", 0),
+    ("sched_setaffinity", 0),
+    ("sched_setscheduler", 0),
+    ("sched_setparam", 0),
+    ("sched_setattr", 0),
+    ("ioprio_set", 1),
+)
+PRIO_PROCESS = 0
+# The allow-list: every other system call fails with EPERM. Both profiles run Python, numpy and shapely and
+# talk to the host over the channel they inherited; paths are Landlock's to decide, so the program profile
+# may also try to create, rename and remove (and gets EACCES from Landlock, as before, not a new error).
+ALLOWED_SYSCALLS = """
+read write readv writev pread64 pwrite64 close close_range fstat newfstatat statx lseek mmap munmap mremap
+mprotect madvise brk msync mincore futex set_robust_list get_robust_list rseq clock_gettime clock_getres
+clock_nanosleep nanosleep gettimeofday time getpid gettid getppid getuid geteuid getgid getegid getresuid
+getresgid getgroups getpgrp getpgid getsid getrusage times sysinfo uname getrandom rt_sigaction
+rt_sigprocmask rt_sigreturn rt_sigpending rt_sigtimedwait rt_sigsuspend sigaltstack restart_syscall
+sched_yield sched_getaffinity sched_getparam sched_getscheduler sched_get_priority_max
+sched_get_priority_min getpriority exit exit_group sendto recvfrom sendmsg recvmsg poll ppoll select pselect6
+epoll_create1 epoll_ctl epoll_wait epoll_pwait fcntl dup dup2 dup3 ioctl getcwd arch_prctl set_tid_address
+membarrier capget setitimer getitimer alarm timer_create timer_settime timer_gettime timer_getoverrun
+timer_delete wait4 waitid openat open access faccessat faccessat2 readlink readlinkat getdents64 stat lstat
+statfs fstatfs umask flock fsync fdatasync pause prctl fadvise64 getcpu sched_rr_get_interval epoll_pwait2
+getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sync_file_range
+""".split()
+PROGRAM_SYSCALLS = """
+mkdir mkdirat rmdir unlink unlinkat rename renameat renameat2 link linkat symlink symlinkat truncate
+ftruncate fallocate chdir fchdir pipe pipe2 eventfd2 sendfile copy_file_range splice tee
+""".split()
 CLONE_THREAD = 0x00010000
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -117,27 +196,40 @@ def apply_landlock() -> None:
     sandlock.confine(sandlock.Sandbox(fs_readable=readable_paths()))
 
 
-def build_seccomp_bpf() -> bytes | None:
-    """The seccomp program as raw BPF, or None when libseccomp is missing."""
+def build_seccomp_bpf(profile: str = "program") -> bytes | None:
+    """The seccomp program of a profile as raw BPF, or None when libseccomp is missing: an allow-list
+    (ALLOWED_SYSCALLS, and PROGRAM_SYSCALLS for the program profile), the calls that are safe only on the
+    process itself allowed only with pid 0, new threads but no new processes."""
     try:
         import pyseccomp as sc
     except Exception:
         return None
     try:
-        f = sc.SyscallFilter(defaction=sc.ALLOW)
-        for name in DENIED_SYSCALLS:
-            try:
-                f.add_rule(sc.ERRNO(errno.EPERM), name)
-            except Exception:
-                pass  # not a syscall on this architecture
-        f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc falls back to clone, which we can inspect
-        f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # threads only
+        f = sc.SyscallFilter(defaction=sc.ERRNO(errno.EPERM))
+        allowed = ALLOWED_SYSCALLS + (PROGRAM_SYSCALLS if profile == "program" else [])
+        for name in allowed:
+            if name not in DENIED_SYSCALLS:
+                _rule(f, sc.ALLOW, name)
+        for name in ("clone3", "openat2"):
+            _rule(f, sc.ERRNO(errno.ENOSYS), name)  # glibc falls back to clone / openat, which we can inspect
+        f.add_rule(sc.ALLOW, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, CLONE_THREAD))  # threads only
+        for name, pid_arg in SELF_ONLY_SYSCALLS:
+            _rule(f, sc.ALLOW, name, sc.Arg(pid_arg, sc.EQ, 0))
+        # setpriority(which, who, prio): only (PRIO_PROCESS, 0), this process.
+        f.add_rule(sc.ALLOW, "setpriority", sc.Arg(0, sc.EQ, PRIO_PROCESS), sc.Arg(1, sc.EQ, 0))
         with tempfile.TemporaryFile() as tmp:
             f.export_bpf(tmp)
             tmp.seek(0)
             return tmp.read()
     except Exception:
         return None
+
+
+def _rule(f: Any, action: Any, name: str, *args: Any) -> None:
+    try:
+        f.add_rule(action, name, *args)
+    except Exception:
+        pass  # not a system call on this architecture
 
 
 class _SockFprog(ctypes.Structure):
@@ -174,6 +266,77 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+NOBODY = 65534
+CAP_DAC_READ_SEARCH = 2
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+@functools.cache  # decided in the zygote, before Landlock
+def unprivileged_can_read_python() -> bool:
+    """Whether a user with no rights of its own can reach every readable path (the Python installation may
+    live under a private home directory, e.g. /root/.pyenv): every ancestor must be searchable by others."""
+    for path in readable_paths():
+        here = os.path.abspath(path)
+        while True:
+            try:
+                mode = os.stat(here).st_mode
+            except OSError:
+                break
+            if not mode & 0o001:
+                return False
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    return True
+
+
+def drop_privileges() -> str:
+    """Run as nobody with no capabilities (if this process is root; an unprivileged host's uid is already
+    what the child gets). The rights root keeps over the system (chmod/chown of any file, signals and limits
+    of any process, sethostname, ...) go with the uid. Where the Python installation can be read only by
+    root, the child keeps exactly one capability, reading and searching directories (Landlock still
+    decides which), so imports keep working. Returns what the child runs as."""
+    if os.geteuid() != 0:
+        _no_ambient()
+        return f"uid {os.geteuid()} (unprivileged host)"
+    keep_read = not unprivileged_can_read_python()
+    os.setgroups([])
+    if keep_read:
+        _LIBC.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+    if keep_read:
+        bit = 1 << CAP_DAC_READ_SEARCH
+        header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)(_CapData(bit, bit, 0), _CapData(0, 0, 0))
+        if _LIBC.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
+        _LIBC.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    _no_ambient()
+    return "nobody" + (" (+CAP_DAC_READ_SEARCH: Python is readable by root only)" if keep_read else "")
+
+
+def _no_ambient() -> None:
+    _LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+
+
 def load_seccomp(bpf: bytes) -> None:
     SeccompLoader(bpf).load()
 
@@ -184,7 +347,13 @@ def mapped_bytes() -> int:
         return int(f.read().split()[0]) * resource.getpagesize()
 
 
-def apply_rlimits(memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int) -> None:
+def apply_rlimits(
+    memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int, seccomp: bool = False
+) -> None:
+    """The child's limits. RLIMIT_NPROC counts every process and thread of the user (nobody: all sandbox
+    children at once): with seccomp refusing new processes it only has to leave room for threads; without,
+    it is what stops a fork."""
+
     def limit(which: int, value: int) -> None:
         soft, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
@@ -195,11 +364,17 @@ def apply_rlimits(memory_mb: int | None, cpu_seconds: float | None, baseline_byt
         # The child starts as a copy of the warm worker: the budget is on top of what is already mapped.
         limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
     if cpu_seconds:
-        limit(resource.RLIMIT_CPU, int(cpu_seconds) + 1)
+        # SIGXCPU at the soft limit (so the outcome can say "CPU time limit"), SIGKILL a second later for
+        # code that catches it.
+        soft = int(cpu_seconds) + 1
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1 if hard == resource.RLIM_INFINITY else hard))
     limit(resource.RLIMIT_FSIZE, 0)
     limit(resource.RLIMIT_CORE, 0)
     limit(resource.RLIMIT_NOFILE, 64)
-    limit(resource.RLIMIT_NPROC, 0)
+    limit(resource.RLIMIT_NPROC, 4096 if seccomp else 0)
 
 
 def limit_cpu_from_now(cpu_seconds: float | None) -> None:
@@ -220,12 +395,12 @@ def probe() -> dict[str, Any]:
     report: dict[str, Any] = {"process": sys.platform.startswith("linux"), "rlimits": True}
     report["landlock_abi"] = landlock_abi()
     bpf = build_seccomp_bpf()
-    report["landlock"] = report["landlock_abi"] is not None and _works_in_child(apply_landlock)
-    report["seccomp"] = bpf is not None and _works_in_child(lambda: load_seccomp(bpf))
+    report["landlock"] = report["landlock_abi"] is not None and works_in_child(apply_landlock)
+    report["seccomp"] = bpf is not None and works_in_child(lambda: load_seccomp(bpf))
     return report
 
 
-def _works_in_child(apply) -> bool:
+def works_in_child(apply) -> bool:
     pid = os.fork()
     if pid == 0:
         try:

@@ -23,7 +23,8 @@ def refused(action):
 ret_val = {
     "landlock": refused(lambda: open("/etc/hostname").close()) and refused(lambda: os.listdir("/")),
     "seccomp": refused(lambda: socket.socket()) and refused(os.fork),
-    "rlimits": resource.getrlimit(resource.RLIMIT_FSIZE)[0] == 0 and resource.getrlimit(resource.RLIMIT_NPROC)[0] == 0,
+    "rlimits": resource.getrlimit(resource.RLIMIT_FSIZE)[0] == 0 and resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= 64,
+    "privileges": os.geteuid() != 0 and refused(lambda: resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE)),
     "environment": sorted(k for k in os.environ if not k.startswith(("CAP_", "OPENBLAS_", "OMP_", "MKL_", "PYTHONHASHSEED", "LC_CTYPE"))) == [],
 }
 """
@@ -32,7 +33,9 @@ LAYERS = {
     "process": "code runs in a forked child of a warm worker, killed with its process group at the deadline",
     "rlimits": "address space, CPU seconds, open files, file size 0, no new processes",
     "landlock": "reads only the Python installation, writes nowhere (Linux 5.13+; signal scoping 6.12+)",
-    "seccomp": "no sockets, exec, new processes, ptrace, signals to other processes or namespaces",
+    "seccomp": "an allow-list of system calls: no sockets, exec, new processes, ptrace, signals; limits and "
+    "priorities of the process itself only",
+    "privileges": "runs as an unprivileged user (nobody when the host is root), no capabilities",
 }
 
 
@@ -57,6 +60,7 @@ def isolation_report() -> dict[str, Any]:
         report["problems"].append(str(exc))
         return report
     report["layers"] = {name: bool(layers.get(name)) for name in LAYERS}
+    report["privileges"] = layers.get("privileges_detail", "")
     if layers.get("landlock_error"):
         report["problems"].append(f"landlock: {layers['landlock_error']}")
     if out.status == "ok" and isinstance(out.value, dict):

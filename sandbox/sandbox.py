@@ -1,4 +1,8 @@
-"""The host side: warm workers, the API bridge, the wall-clock limit, and outcomes.
+"""The host side: the pool of warm workers, the API bridge, the wall-clock limit, and outcomes.
+
+Layers, top to bottom: `Sandbox` (this module) hands runs to warm workers (sandbox/worker_handle.py) forked
+by the sandbox's zygote (sandbox/zygote.py); `Session` (sandbox/session.py) keeps one child for several
+programs; the processes themselves run sandbox/worker.py.
 
 API callables run here, in the calling thread; sandboxed code reaches them only by RPC with plain data.
 A nested run (an API function that itself runs code, e.g. a nested LMP) takes another warm worker.
@@ -10,159 +14,20 @@ import os
 import select
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sandbox import api_errors, wire
-from sandbox.outcome import Outcome
+from sandbox.outcome import STATUSES, Outcome
+from sandbox.session import Session
 from sandbox.validate import Violation, validate
+from sandbox.worker_handle import Worker, kill_group
+from sandbox.zygote import SandboxUnavailable, Zygote
 
 PROFILES = ("policy", "program")
-
-
-class SandboxUnavailable(RuntimeError):
-    """No OS isolation layer works here and the caller did not opt in to running without one."""
-
-
-def _worker_stderr() -> int | Any:
-    """Worker stderr is discarded unless CAP_SANDBOX_DEBUG names a file to append it to."""
-    path = os.environ.get("CAP_SANDBOX_DEBUG")
-    return open(path, "ab") if path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-
-
-class _Zygote:
-    """The process every worker of a sandbox is forked from (see sandbox/worker.py)."""
-
-    def __init__(self, modules: tuple[str, ...], env_extra: Mapping[str, str]):
-        host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "CAP_SANDBOX_MODULES": ",".join(modules),
-            "PYTHONHASHSEED": "0",
-            **env_extra,
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.worker", str(zygote_end.fileno())],
-            pass_fds=(zygote_end.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=_worker_stderr(),
-            env=env,
-            cwd="/",
-            start_new_session=True,
-        )
-        zygote_end.close()
-        self.control = host_end
-        self._lock = threading.Lock()
-        try:
-            ready = self.control.recv(64)  # blocking is fine: nothing untrusted runs in the zygote
-        except OSError:
-            ready = b""
-        if ready != b"ready":
-            self.close()
-            raise SandboxUnavailable("the sandbox worker failed to start")
-
-    def spawn(self, ctl: socket.socket, data: socket.socket) -> int:
-        """Fork a worker serving these channels; its pid."""
-        with self._lock:
-            socket.send_fds(self.control, [b"spawn"], [ctl.fileno(), data.fileno()])
-            answer = self.control.recv(64)
-        if not answer.isdigit():
-            raise OSError("the sandbox zygote did not fork a worker")
-        return int(answer)
-
-    def reap(self, pid: int) -> None:
-        try:
-            with self._lock:
-                self.control.send(b"reap %d" % pid)
-        except OSError:
-            pass  # the zygote is gone, and its zombies with it
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def close(self) -> None:
-        self.control.close()  # the zygote exits when it reads the end of its channel
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-
-class _Worker:
-    def __init__(self, zygote: _Zygote):
-        host_ctl, worker_ctl = socket.socketpair()
-        host_data, worker_data = socket.socketpair()
-        self._zygote = zygote
-        try:
-            self.pid = zygote.spawn(worker_ctl, worker_data)
-        except OSError:
-            for s in (host_ctl, host_data):
-                s.close()
-            raise SandboxUnavailable("the sandbox worker failed to start") from None
-        finally:
-            worker_ctl.close()
-            worker_data.close()
-        # A pidfd names this process and no other, even after it exits (the zygote reaps it only on `close`).
-        self._pidfd = os.pidfd_open(self.pid)
-        self._pidfd_lock = threading.RLock()  # a lane and `Sandbox.close` may close a worker at once
-        self._exited = False
-        self.ctl, self.data = host_ctl, host_data
-        self.child_pid: int | None = None  # the child running a program right now, if any
-        self.child_cpu: float | None = None  # CPU seconds that child had used when it last reported
-        self.abandoned = False
-        self.ctl_reader = wire.FrameReader(host_ctl)
-        self.data_reader = wire.FrameReader(host_data)
-        try:
-            ready = wire.recv(self.ctl)  # blocking is fine: nothing untrusted has run in the worker yet
-        except (EOFError, OSError, wire.WireError):
-            self.close()
-            raise SandboxUnavailable("the sandbox worker failed to start") from None
-        self.layers: dict[str, Any] = ready.get("layers", {})
-
-    def _has_exited(self, wait: float | None = 0) -> bool:
-        with self._pidfd_lock:
-            if not self._exited and self._pidfd >= 0:
-                self._exited = bool(select.select([self._pidfd], [], [], wait)[0])
-            return self._exited
-
-    def alive(self) -> bool:
-        return not self.abandoned and not self._has_exited()
-
-    def _kill(self) -> None:
-        with self._pidfd_lock:
-            if self._pidfd >= 0 and not self._has_exited():
-                try:
-                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
-    def abandon(self) -> None:
-        """Kill a worker that broke its protocol or died; its child (if any) goes with `close`."""
-        self.abandoned = True
-        self._kill()
-
-    def close(self) -> None:
-        # The running child (if any) leads its own process group, so killing the worker alone would leave it
-        # running, e.g. when the host abandons a run on Ctrl-C.
-        if self.child_pid:
-            Sandbox._kill(self.child_pid)
-            self.child_pid = None
-        for s in (self.ctl, self.data):
-            s.close()
-        with self._pidfd_lock:
-            if self._pidfd < 0:
-                return
-            self._kill()
-            self._has_exited(wait=None)
-            os.close(self._pidfd)
-            self._pidfd = -1
-        self._zygote.reap(self.pid)
+__all__ = ["PROFILES", "Sandbox", "SandboxUnavailable", "Session"]
 
 
 class Sandbox:
@@ -171,6 +36,10 @@ class Sandbox:
     profile="policy": validated code, restricted builtins, allow-listed modules, the given API.
     profile="program": general Python (stdlib imports), contained by the OS layers alone.
     workers: warm workers to start now, side by side (the first is awaited, so a missing layer fails here).
+    timeout: wall-clock seconds a run may take (time spent in API calls, e.g. a robot moving, included).
+    cpu_seconds: CPU seconds the code itself may use per run (None: as many as `timeout`); a runaway loop
+    ends after these, however long the wall-clock limit is. The kernel counts whole seconds, so the limit
+    takes effect between `cpu_seconds` and `cpu_seconds + 1`.
     """
 
     def __init__(
@@ -186,12 +55,14 @@ class Sandbox:
         landlock: bool = True,
         seccomp: bool = True,
         workers: int = 1,
+        cpu_seconds: float | None = None,
     ):
         if profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
         self.api = dict(api or {})
         self.modules = tuple(modules)
         self.timeout = timeout
+        self.cpu_seconds = cpu_seconds
         self.memory_mb = memory_mb
         self.profile = profile
         self.max_output = max_output
@@ -205,13 +76,13 @@ class Sandbox:
             "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0",
         }
         self._definitions: list[str] = []
-        self._idle: list[_Worker] = []
-        self._all: list[_Worker] = []
+        self._idle: list[Worker] = []
+        self._all: list[Worker] = []
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)  # notified when a worker becomes idle
         self._starting = 0  # workers `warm` is starting
         self._closed = False
-        self._zygote = _Zygote(self.modules, self._env)
+        self._zygote = Zygote(self.modules, self._env)
         self.warm(workers - 1)  # the others start in the background, alongside the first
         self._release(self._spawn())  # start warm now, and fail now if isolation is missing
 
@@ -263,13 +134,13 @@ class Sandbox:
         if worker is not None and closed:
             worker.close()
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> Worker:
         with self._lock:
             if not self._zygote.alive() and not self._closed:  # killed (e.g. out of memory): start another
                 self._zygote.close()
-                self._zygote = _Zygote(self.modules, self._env)
+                self._zygote = Zygote(self.modules, self._env)
             zygote = self._zygote
-        worker = _Worker(zygote)
+        worker = Worker(zygote)
         if not (worker.layers.get("landlock") or worker.layers.get("seccomp")) and not self.allow_unisolated:
             worker.close()
             raise SandboxUnavailable(
@@ -280,7 +151,7 @@ class Sandbox:
             self._all.append(worker)
         return worker
 
-    def _acquire(self) -> _Worker:
+    def _acquire(self) -> Worker:
         with self._ready:
             while True:
                 if self._closed:
@@ -296,7 +167,7 @@ class Sandbox:
                 self._ready.wait()  # a worker `warm` is starting will be idle soon
         return self._spawn()
 
-    def _release(self, worker: _Worker) -> None:
+    def _release(self, worker: Worker) -> None:
         with self._ready:
             if self._closed:
                 worker.close()
@@ -304,7 +175,7 @@ class Sandbox:
                 self._idle.append(worker)
                 self._ready.notify()
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: Worker) -> None:
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
@@ -371,14 +242,15 @@ class Sandbox:
         return_name: str | None = None,
         inputs: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        cpu_seconds: float | None = None,
     ) -> Outcome:
         """Run `code` in a fresh namespace (after any `define`d code); never raises for anything the code does.
 
         `inputs` are extra plain values bound as globals; `return_name` names the variable whose value comes
-        back as `Outcome.value`.
+        back as `Outcome.value`. `timeout` and `cpu_seconds` override the sandbox's for this run.
         """
         started = time.perf_counter()
-        request = self._request(code, return_name, inputs, timeout, started)
+        request = self._request(code, return_name, inputs, timeout, started, cpu_seconds)
         if isinstance(request, Outcome):
             return request
         worker = self._start_child(request)
@@ -396,6 +268,7 @@ class Sandbox:
         inputs: Mapping[str, Any] | None,
         timeout: float | None,
         started: float,
+        cpu_seconds: float | None = None,
     ) -> dict[str, Any] | Outcome:
         """The run request for `code`, or the outcome refusing it."""
         refused = self._check(code, started)
@@ -409,6 +282,9 @@ class Sandbox:
             encoded_inputs = wire.encode(inputs)
         except wire.WireError as exc:
             raise ValueError(f"inputs cannot cross into the sandbox: {exc}") from None
+        wall = self.timeout if timeout is None else timeout
+        cpu = cpu_seconds if cpu_seconds is not None else self.cpu_seconds
+        cpu = wall if cpu is None else cpu
         return {
             "op": "run",
             "code": code,
@@ -419,12 +295,13 @@ class Sandbox:
             "return_name": return_name,
             "inputs": encoded_inputs,
             "definitions": list(self._definitions),
-            "timeout": self.timeout if timeout is None else timeout,
+            "timeout": wall,
+            "cpu_seconds": cpu,
             "memory_mb": self.memory_mb,
             "max_output": self.max_output,
         }
 
-    def _start_child(self, request: dict[str, Any], worker: _Worker | None = None) -> _Worker:
+    def _start_child(self, request: dict[str, Any], worker: Worker | None = None) -> Worker:
         """Have a warm worker (this one if given and alive) fork a child for `request`."""
         for attempt in range(2):
             worker = worker or self._acquire()
@@ -439,7 +316,7 @@ class Sandbox:
             return worker
         raise AssertionError("unreachable")
 
-    def _finish(self, worker: _Worker, request: dict[str, Any], started: float, keep_worker: bool) -> Outcome:
+    def _finish(self, worker: Worker, request: dict[str, Any], started: float, keep_worker: bool) -> Outcome:
         """Serve the run to its end; give the worker back unless a session keeps it."""
         keep_child = bool(request.get("session"))
         try:
@@ -455,7 +332,7 @@ class Sandbox:
         return outcome
 
     def _serve(
-        self, worker: _Worker, request: dict[str, Any], deadline: float, keep_child: bool = False
+        self, worker: Worker, request: dict[str, Any], deadline: float, keep_child: bool = False
     ) -> Outcome:
         """Answer API calls until the worker reports the child's exit (or, with `keep_child`, until the child
         sends its result and waits for more); enforce the deadline with SIGKILL. `worker.child_pid` is the
@@ -475,7 +352,13 @@ class Sandbox:
         timed_out = False
         protocol_error = ""
         while exit_report is None:
-            if keep_child and result is not None and child_pid and not pending_exit:
+            if (
+                keep_child
+                and result is not None
+                and child_pid
+                and not pending_exit
+                and not result.get("ended")
+            ):
                 return self._outcome(result)  # the child lives on, waiting for the next program
             now = time.perf_counter()
             if now >= deadline and not timed_out and result is None:
@@ -565,19 +448,24 @@ class Sandbox:
 
     @staticmethod
     def _outcome(result: dict[str, Any]) -> Outcome:
+        """The child's result as an Outcome; any field of the wrong type makes it a ProtocolError (the child
+        wrote it, so it is hostile input, not something to pass on to callers)."""
         try:
             value = wire.decode(result.get("value"))
         except wire.WireError as exc:
-            return Outcome("error", error=f"result cannot be returned: {exc}", error_type="WireError")
-        return Outcome(
-            status=result.get("status", "error"),
-            value=value,
-            stdout=str(result.get("stdout", "")),
-            error=str(result.get("error", "")),
-            error_type=str(result.get("error_type", "")),
-            error_message=str(result.get("error_message", "")),
-            line=result.get("line"),
-        )
+            return Outcome(
+                "error", error=f"broken result from the sandbox: {exc}", error_type="ProtocolError"
+            )
+        texts = [result.get(k, "") for k in ("stdout", "error", "error_type", "error_message")]
+        line = result.get("line")
+        status = result.get("status")
+        if (
+            status not in STATUSES
+            or not all(type(t) is str for t in texts)
+            or not (line is None or (type(line) is int and 0 <= line < 2**31))
+        ):
+            return Outcome("error", error="malformed result from the sandbox", error_type="ProtocolError")
+        return Outcome(status, value, *texts, line=line)
 
     def _answer_call(self, sock: socket.socket, message: dict[str, Any], deadline: float) -> bool:
         """Run one API call in the host and send the reply; False when the child does not take the reply."""
@@ -604,122 +492,4 @@ class Sandbox:
     def _valid_pid(pid: Any) -> int | None:
         return pid if isinstance(pid, int) and pid > 1 and pid != os.getpid() else None
 
-    @staticmethod
-    def _kill(pid: int | None) -> None:
-        if pid:
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-
-
-class Session:
-    """Programs run one after another in one isolated child, each in a fresh namespace.
-
-    Forking a child per program costs about 2 ms (fork, copy-on-write faults, exit); a session pays it once.
-    What a program leaves outside its namespace carries over to the next one: attributes it sets on modules,
-    `sys` settings, imports, random state. Use a session only for programs that cannot change anything a later
-    one could see (the HumanEval evaluator checks each program's syntax first; see cap/evals/humaneval_sharing.py),
-    or whose authors you would let share a process. The OS layers, the memory limit and the wall-clock
-    limit hold as for `Sandbox.run`; the CPU limit is per program. A program that times out, crashes or ends
-    its process ends the child, and the next program starts a fresh one.
-    """
-
-    def __init__(self, sandbox: Sandbox):
-        self._sandbox = sandbox
-        self._worker: _Worker | None = None
-        self.children = 0  # child processes started so far (one per program would mean no sharing)
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def child_pid(self) -> int | None:
-        """The process running (or waiting for) this session's programs, if any: for watching its CPU use."""
-        worker = self._worker
-        return worker.child_pid if worker is not None else None
-
-    @property
-    def child_cpu(self) -> float | None:
-        """CPU seconds the child had used when its last program ended (None before it has reported). As the
-        child reports it, it is only as trustworthy as the programs it ran: use it for scheduling, not limits."""
-        worker = self._worker
-        return worker.child_cpu if worker is not None and worker.child_pid is not None else None
-
-    @property
-    def alive(self) -> bool:
-        """Whether a child is waiting for the next program."""
-        return self._worker is not None and self._worker.child_pid is not None and self._worker.alive()
-
-    def run(
-        self,
-        code: str,
-        return_name: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-        alone: bool = False,
-    ) -> Outcome:
-        """Like `Sandbox.run`, in this session's child (started now if there is none). `alone=True` runs
-        `code` in a child of its own instead, as `Sandbox.run` would, on this session's worker (so no other
-        worker has to start): for a program that must not share a process."""
-        sandbox = self._sandbox
-        started = time.perf_counter()
-        request = sandbox._request(code, return_name, inputs, timeout, started)
-        if isinstance(request, Outcome):
-            return request
-        if alone:
-            self._end_child()
-        else:
-            request["session"] = True
-            if self.alive:
-                assert self._worker is not None
-                try:
-                    wire.send_nowait_or(self._worker.data, request, request["timeout"])
-                    return sandbox._finish(self._worker, request, started, keep_worker=True)
-                except OSError:
-                    self._end_child()
-        worker = self._worker
-        if worker is not None and not worker.alive():
-            sandbox._discard(worker)
-            worker = None
-        self._worker = sandbox._start_child(request, worker)
-        self.children += 1
-        return sandbox._finish(self._worker, request, started, keep_worker=True)
-
-    def close(self) -> None:
-        """End the child and give the worker back."""
-        self._end_child()
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            self._sandbox._release(worker) if worker.alive() else self._sandbox._discard(worker)
-
-    def _end_child(self) -> None:
-        """Ask the child to exit and wait for the worker to say it has (a worker that does not is replaced)."""
-        worker = self._worker
-        if worker is None or worker.child_pid is None:
-            return
-        try:
-            wire.send(worker.data, {"op": "end"})
-            exited = self._await_exit(worker, deadline=time.perf_counter() + 1.0)
-        except (OSError, EOFError, wire.WireError):
-            exited = False
-        if exited:
-            worker.child_pid = None
-        else:
-            self._worker = None
-            self._sandbox._discard(worker)
-
-    @staticmethod
-    def _await_exit(worker: _Worker, deadline: float) -> bool:
-        while True:
-            wait = deadline - time.perf_counter()
-            if wait <= 0 or not select.select([worker.ctl], [], [], wait)[0]:
-                return False
-            for message in worker.ctl_reader.read_available():
-                if message.get("op") == "exited":
-                    worker.data_reader.discard_available()
-                    return True
+    _kill = staticmethod(kill_group)

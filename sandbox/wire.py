@@ -63,35 +63,84 @@ def encode(value: Any, _depth: int = 0) -> Any:
     raise WireError(f"a value of type {type(value).__name__} cannot cross the sandbox boundary")
 
 
+MAX_DEPTH = 100  # as `encode` allows
+
+
 def decode(obj: Any) -> Any:
+    """The value `encode` made; WireError for anything else. What arrives from a sandboxed child is hostile:
+    every way a forged value can fail (wrong types, deep nesting, huge numbers, bad arrays) is a WireError,
+    never another exception reaching the host."""
+    kind = type(obj)
+    if kind in _PLAIN or kind is int:  # the common case, without the handler below
+        return obj
+    try:
+        return _decode(obj, 0)
+    except WireError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, KeyError, AttributeError):
+        raise WireError("malformed value on the wire") from None
+
+
+def _decode(obj: Any, depth: int) -> Any:
     kind = type(obj)
     if kind in _PLAIN or kind is int:
         return obj
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply on the wire")
     if kind is dict and len(obj) == 1:
         ((tag, body),) = obj.items()
+        if tag in ("l", "t", "d") and type(body) is not list:
+            raise WireError("malformed value on the wire")
         if tag == "l":
-            return [decode(v) for v in body]
+            return [_decode(v, depth + 1) for v in body]
         if tag == "t":
-            return tuple(decode(v) for v in body)
+            return tuple(_decode(v, depth + 1) for v in body)
         if tag == "d":
-            return {_hashable(decode(k)): decode(v) for k, v in body}
-        if tag == "i":
+            out = {}
+            for pair in body:
+                if type(pair) is not list or len(pair) != 2:
+                    raise WireError("malformed value on the wire")
+                out[_hashable(_decode(pair[0], depth + 1))] = _decode(pair[1], depth + 1)
+            return out
+        if tag == "i" and type(body) is str and len(body) <= 4300:
             return int(body)
-        if tag == "a":
+        if tag == "a" and type(body) is list and len(body) == 3:
             import numpy as np
 
             dtype, shape, data = body
+            if type(dtype) is not str or type(data) is not str or type(shape) is not list:
+                raise WireError("malformed array on the wire")
+            if len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+                raise WireError("malformed array on the wire")
             dt = np.dtype(dtype)
             if dt.hasobject:
                 raise WireError("object arrays cannot cross the sandbox boundary")
-            return np.frombuffer(base64.b64decode(data), dtype=dt).reshape(shape).copy()
+            return np.frombuffer(base64.b64decode(data, validate=True), dtype=dt).reshape(shape).copy()
     raise WireError("malformed value on the wire")
 
 
 def _hashable(key: Any) -> Any:
-    if isinstance(key, list | dict):
-        raise WireError("dict keys must be hashable")
+    try:
+        hash(key)
+    except TypeError:
+        raise WireError("dict keys must be hashable") from None
     return key
+
+
+def loads(payload: bytes) -> dict[str, Any]:
+    """One frame's message: a JSON object, or WireError (bad UTF-8, bad JSON, nesting past the parser's
+    recursion limit, a number too long to convert)."""
+    try:
+        message = json.loads(payload)
+    except (
+        ValueError,
+        RecursionError,
+        MemoryError,
+    ):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise WireError("malformed frame") from None
+    if not isinstance(message, dict):
+        raise WireError("malformed frame")
+    return message
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
@@ -120,13 +169,7 @@ def recv(sock: socket.socket) -> dict[str, Any]:
     (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
     if size > MAX_FRAME:
         raise WireError(f"frame of {size} bytes exceeds the {MAX_FRAME} byte bound")
-    try:
-        message = json.loads(_recv_exact(sock, size))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise WireError("malformed frame") from None
-    if not isinstance(message, dict):
-        raise WireError("malformed frame")
-    return message
+    return loads(_recv_exact(sock, size))
 
 
 class FrameReader:
@@ -158,13 +201,7 @@ class FrameReader:
                 break
             payload = bytes(self.buf[_HEADER.size : _HEADER.size + size])
             del self.buf[: _HEADER.size + size]
-            try:
-                message = json.loads(payload)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise WireError("malformed frame") from None
-            if not isinstance(message, dict):
-                raise WireError("malformed frame")
-            messages.append(message)
+            messages.append(loads(payload))
         return messages
 
     def discard_available(self) -> None:
@@ -195,10 +232,7 @@ class BufferedReader:
                 if len(self.buf) >= end:
                     payload = bytes(self.buf[_HEADER.size : end])
                     del self.buf[:end]
-                    message = json.loads(payload)
-                    if not isinstance(message, dict):
-                        raise WireError("malformed frame")
-                    return message
+                    return loads(payload)
             chunk = self.sock.recv(1 << 16)
             if not chunk:
                 raise EOFError("peer closed the channel")

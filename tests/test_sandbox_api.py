@@ -136,8 +136,7 @@ ret_val = caught
 HOSTILE_CHANNEL = """
 import os, socket, stat, time
 fd = [f for f in range(3, 64) if _is_sock(f)][0]
-s = socket.socket(fileno=fd)
-s.sendall({payload})
+os.write(fd, {payload})  # the child cannot make a socket object of it (getsockopt is refused)
 time.sleep(30)
 """
 IS_SOCK = "def _is_sock(f):\n    try:\n        return stat.S_ISSOCK(os.fstat(f).st_mode)\n    except OSError:\n        return False\n"

@@ -45,9 +45,6 @@ POLICY_VIOLATIONS = {
     "globals": "g = globals()",
     "vars": "v = vars()",
     "breakpoint": "breakpoint()",
-    "global_stmt": "def f():\n    global x\n    x = 1",
-    "nonlocal_stmt": "def f():\n    y = 1\n    def g():\n        nonlocal y\n    g()",
-    "class_def": "class A:\n    pass",
     "numpy_ctypeslib": "import numpy as np\nnp.ctypeslib.load_library('libc', '/lib')",
     "numpy_f2py": "import numpy as np\nnp.f2py",
     "numpy_lib_os": "import numpy as np\nnp.lib.os.system('true')",
@@ -56,7 +53,6 @@ POLICY_VIOLATIONS = {
     "array_tofile": "import numpy as np\nnp.zeros(3).tofile('/tmp/x')",
     "array_ctypes": "import numpy as np\np = np.zeros(3).ctypes.data",
     "array_dump": "import numpy as np\nnp.zeros(3).dump('/tmp/x')",
-    "type_builtin": "t = type(1)",
     "mro_walk": "import math\nm = math.mro",
     "async": "async def f():\n    pass",
     "from_import_backdoor": "from numpy import ctypeslib",
@@ -195,7 +191,11 @@ RESOURCE_BOMBS = {
 
 @pytest.mark.parametrize("code,status", RESOURCE_BOMBS.values(), ids=RESOURCE_BOMBS.keys())
 def test_policy_resource_bombs(policy_sb, code, status):
-    out = policy_sb.run(code.replace("bytearray(2**30)", "[0] * (2**28)"), timeout=1.5)
+    # a bomb that should hit a resource limit gets a wall-clock limit far away, so a busy machine cannot turn
+    # it into a timeout; a loop (CPU time never exceeds wall time) always meets the 1.5 s wall limit first
+    out = policy_sb.run(
+        code.replace("bytearray(2**30)", "[0] * (2**28)"), timeout=1.5 if status == "timeout" else 60
+    )
     assert out.status == status, out
     assert policy_sb.run("x = 1").status == "ok"  # the sandbox keeps working after the bomb
 

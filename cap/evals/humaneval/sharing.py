@@ -10,6 +10,9 @@ A program is admitted when its syntax alone shows it keeps to what cannot leave 
 - it imports only the modules and members in SHAREABLE (modules whose listed members neither hold state that
   programs share nor reach other modules; `random`'s shared generator is reseeded before every sample, as a
   fresh process would have it), and uses an imported module only as `module.member` with a listed member;
+  a member is a leaf (a function, a class or an immutable constant, never a module: `statistics.sys` or
+  `re.functools` would lead to every module), and nothing is read from it (`module.member.x`, or `member.x`
+  after `from module import member`), so no chain of attributes leads out of the listed leaves;
 - it assigns or deletes no attribute (so it changes no module, function or class), touches no name or
   attribute starting with "_" (dunders lead to frames, globals and every class), and no frame or code
   attribute (f_back, gi_frame, tb_frame, co_code, ...);
@@ -18,13 +21,18 @@ A program is admitted when its syntax alone shows it keeps to what cannot leave 
 - it defines no class, generator or coroutine and has no `match` (class patterns read attributes by name): nothing that could run its code later, during another sample
   (a finalizer, the `finally` of a suspended generator).
 The rules are deliberately narrow; they admit the plain functions and asserts HumanEval samples consist of.
+Behind them, a session child checks after every program that `builtins`, `sys.modules` and its preloaded
+modules are as they were, and ends itself otherwise, so the next sample starts in a fresh process
+(sandbox/worker.py, `Fingerprint`).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import sys
-from functools import lru_cache
+import types
+from functools import cache, lru_cache
 
 # The driver keeps the recursion headroom of a process that ran other samples equal to a fresh one's by reading
 # CPython 3.11's recursion counter (see humaneval_program); elsewhere every sample gets a fresh process.
@@ -131,9 +139,35 @@ _REFUSED_NODES = frozenset(
 )
 
 
+# What a leaf member may be: nothing here reaches another module or holds state a program could change.
+_LEAF_TYPES = (
+    types.BuiltinFunctionType,
+    types.FunctionType,
+    types.MethodType,
+    type,
+    int,
+    float,
+    complex,
+    str,
+)
+
+
+@cache
+def leaf_members(module: str) -> frozenset[str]:
+    """The members of `module` a program may use: the listed ones (typing's special forms among them), or
+    where none are listed every public one of a leaf type; never a module."""
+    mod = importlib.import_module(module)
+    listed = SHAREABLE[module]
+    names = (
+        listed if listed is not None else [n for n in dir(mod) if isinstance(getattr(mod, n), _LEAF_TYPES)]
+    )
+    return frozenset(
+        n for n in names if not n.startswith("_") and not isinstance(getattr(mod, n, None), types.ModuleType)
+    )
+
+
 def _member_allowed(module: str, member: str) -> bool:
-    allowed = SHAREABLE[module]
-    return not member.startswith("_") and (allowed is None or member in allowed)
+    return member in leaf_members(module)
 
 
 @lru_cache(maxsize=4096)
@@ -146,6 +180,9 @@ def shareable(program: str) -> bool:
     modules: dict[str, str] = {}  # name bound by `import m [as name]` -> m
     member_reads: list[tuple[ast.Name, str]] = []  # (x, member) for every `x.member`
     name_reads: list[ast.Name] = []
+    chained: list[ast.Name] = []  # x in every `x.a.b`
+    attribute_bases: list[ast.Name] = []  # x in every `x.a`
+    imported_members: set[str] = set()  # names bound by `from module import member`
     for node in ast.walk(tree):  # one pass: this runs on the host for every sample
         kind = type(node)
         if kind is ast.Name:
@@ -158,6 +195,9 @@ def shareable(program: str) -> bool:
                 return False
             if type(node.value) is ast.Name:
                 member_reads.append((node.value, node.attr))
+                attribute_bases.append(node.value)
+            elif type(node.value) is ast.Attribute and type(node.value.value) is ast.Name:
+                chained.append(node.value.value)
         elif kind is ast.Call:
             is_type = type(node.func) is ast.Name and node.func.id == "type"
             if is_type and (len(node.args) != 1 or node.keywords):
@@ -172,11 +212,14 @@ def shareable(program: str) -> bool:
                 return False
             if not all(a.name != "*" and _member_allowed(node.module, a.name) for a in node.names):
                 return False
+            imported_members.update(a.asname or a.name for a in node.names)
         elif kind in _REFUSED_NODES:
             return False
         name = _bound_name(node)
         if name is not None and (name.startswith("__") or name in FORBIDDEN_NAMES):
             return False
+    if any(n.id in modules for n in chained) or any(n.id in imported_members for n in attribute_bases):
+        return False  # module.member.x, member.x: a chain out of the listed leaves
     bases = set()
     for base, member in member_reads:
         if base.id in modules:

@@ -41,7 +41,7 @@ _NUMPY_RANDOM = (
 )
 _SHAPELY_GEOMETRY = (
     "GeometryCollection LineString LinearRing MultiLineString MultiPoint MultiPolygon Point Polygon box mapping"
-    " shape"
+    " shape CAP_STYLE JOIN_STYLE"
 )
 _SHAPELY_AFFINITY = "affine_transform rotate scale skew translate"
 _SHAPELY_OPS = "nearest_points split substring unary_union"

@@ -175,12 +175,6 @@ def test_command_conditions_match_the_benchmark():
     assert bench_robocodegen.CONDITIONS == CONDITIONS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the policy sandbox refuses numpy's own lazy import of numpy._core._methods, so ndarray.sum(), "
-    ".mean(), .min(), .max(), .clip() ... fail in generated code (sandbox/, not this benchmark); "
-    "remove this mark when the sandbox allows them",
-)
 def test_answers_may_use_ndarray_methods():
     answer = "def get_centroid(points_np):\n    return np.asarray(points_np, dtype=float).mean(axis=0)\n"
     problem = next(p for p in ps.PROBLEMS if p.name == "get_centroid")

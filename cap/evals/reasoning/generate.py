@@ -29,7 +29,8 @@ CODE_PROMPT = """\
 import numpy as np
 # Perception functions: get_obj_names() -> names; get_obj_pos(name) -> np.array([x, y]) (also for the named
 # places 'top left corner', 'top side', 'top right corner', 'left side', 'middle', 'right side',
-# 'bottom left corner', 'bottom side', 'bottom right corner'); get_bbox(name) -> (x_min, y_min, x_max, y_max).
+# 'bottom left corner', 'bottom side', 'bottom right corner'); get_bbox(name) -> ((x_min, y_min, z_min),
+# (x_max, y_max, z_max)).
 # x grows to the right, y grows towards the top of the table; units are metres.
 objects = ['purple block', 'yellow bowl', 'gray block', 'orange bowl']
 # which block is the highest up on the table.

@@ -14,8 +14,8 @@ import numpy as np
 from shapely.geometry import Point, LineString, Polygon, MultiPoint, box
 from shapely.affinity import rotate, scale, translate
 # Perception functions of the robot (already defined): get_obj_names() -> list of names such as
-# 'red block' or 'blue bowl'; get_obj_pos(name) -> np.array([x, y]); get_bbox(name) -> (x_min, y_min, x_max,
-# y_max); get_color(name) -> (r, g, b). x grows to the right, y grows towards the top of the table.
+# 'red block' or 'blue bowl'; get_obj_pos(name) -> np.array([x, y]); get_bbox(name) -> ((x_min, y_min, z_min),
+# (x_max, y_max, z_max)); get_color(name) -> (r, g, b, a). x grows to the right, y towards the top of the table.
 """
 
 HIERARCHICAL_NOTE = """\

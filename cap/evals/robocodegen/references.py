@@ -196,7 +196,7 @@ def get_midpoint_between(obj_a, obj_b):
 
 
 def get_bbox_width(obj_name):
-    x_min, _, x_max, _ = get_bbox(obj_name)
+    (x_min, _, _), (x_max, _, _) = get_bbox(obj_name)
     return float(x_max - x_min)
 
 

@@ -63,7 +63,8 @@ def open_session(
         from cap.policy_trace import TracingSession
 
         cls = TracingSession if tracing else TabletopSession
-        return cls(extra_api=extra_api, timeout=args.timeout, gui=gui, on_say=on_say)
+        cpu = getattr(args, "cpu_seconds", None)
+        return cls(extra_api=extra_api, timeout=args.timeout, gui=gui, on_say=on_say, cpu_seconds=cpu)
     if gui or getattr(args, "gif", None):
         raise CapError(
             "--gui and --gif show the simulation; with --robot there is none to show", hint="drop them"

@@ -42,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
     )
+    parser.add_argument(
+        "--cpu-seconds",
+        type=float,
+        default=5.0,
+        help="CPU seconds the policy code itself may use (default 5; robot motion does not count)",
+    )
     parser.add_argument("--gui", action="store_true", help="show the PyBullet window (needs a display)")
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (the pinned shape, plus `said`)"
@@ -61,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise CapError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.timeout <= 0:
         raise CapError(f"--timeout must be positive, got {args.timeout}")
+    if args.cpu_seconds <= 0:
+        raise CapError(f"--cpu-seconds must be positive, got {args.cpu_seconds}")
     for out in (args.png, args.gif):
         if out and not Path(out).resolve().parent.is_dir():
             raise CapError(f"cannot write {out}: its folder does not exist")
@@ -81,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
                 "the nested LMPs work on a scene",
                 hint="add --task NAME or --blocks/--bowls (e.g. --blocks 3)",
             )
-        ep = _run_alone(code, args.timeout, definitions, args.functions)
+        ep = _run_alone(code, args.timeout, args.cpu_seconds, definitions, args.functions)
     if args.json:
         print_json(ep.pinned())
     else:
@@ -148,7 +156,9 @@ def _run_in_scene(
     else:
         extra = {name: _unavailable(name) for name in NESTED_LMPS}
     try:
-        with TabletopSession(extra_api=extra, timeout=args.timeout, gui=args.gui) as session:
+        with TabletopSession(
+            extra_api=extra, timeout=args.timeout, gui=args.gui, cpu_seconds=args.cpu_seconds
+        ) as session:
             if stack is not None:
                 stack.bind(session.sandbox.run)
             _define(session.sandbox, definitions, args.functions)
@@ -223,7 +233,7 @@ def _generation_failed(error: str, session: Any, code: str):
     )
 
 
-def _run_alone(code: str, timeout: float, definitions: str, path: str | None):
+def _run_alone(code: str, timeout: float, cpu_seconds: float, definitions: str, path: str | None):
     from cap.episode import Episode
     from cap.policy_globals import bind_globals
     from sandbox import Sandbox
@@ -231,7 +241,9 @@ def _run_alone(code: str, timeout: float, definitions: str, path: str | None):
     said: list[str] = []
     started = time.perf_counter()
     api = {"say": lambda msg: said.append(str(msg))}
-    with Sandbox(api=api, modules=POLICY_MODULES, timeout=timeout, profile="policy") as sb:
+    with Sandbox(
+        api=api, modules=POLICY_MODULES, timeout=timeout, cpu_seconds=cpu_seconds, profile="policy"
+    ) as sb:
         bind_globals(sb)
         _define(sb, definitions, path or "--functions")
         out = sb.run(code)

@@ -50,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=120.0, help="wall-clock limit per command (default 120)"
     )
     parser.add_argument(
+        "--cpu-seconds",
+        type=float,
+        default=5.0,
+        help="CPU seconds the policy code itself may use (default 5; robot motion does not count)",
+    )
+    parser.add_argument(
         "--history",
         default=str(Path.home() / ".cache" / "cap" / "repl_history"),
         help="file that keeps typed lines across sessions",

@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
     )
+    parser.add_argument(
+        "--cpu-seconds",
+        type=float,
+        default=5.0,
+        help="CPU seconds the policy code itself may use (default 5; robot motion does not count)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object (the pinned shape)")
     add_llm_arguments(parser)
     add_robot_arguments(parser)

@@ -49,6 +49,11 @@ def reference_policy(instance: Instance) -> Policy:
     """The family's reference program, reading what the command says from the dict `task`."""
     return Policy(reference_program(TASKS[instance.task].family), {"task": dict(instance.attributes)})
 
+# CPU seconds the policy code itself may use per run. Robot motion, perception and nested LMPs run on the
+# host while the policy waits, so they do not count: only the policy's own computing does, and a runaway
+# (`while True: pass`, `10 ** 10 ** 8`) ends in seconds instead of running out the wall-clock limit.
+POLICY_CPU_SECONDS = 5.0
+
 
 class TabletopSession:
     """A simulator + a sandbox exposing the tabletop API (plus any extra host callables, e.g. nested LMPs)."""
@@ -60,6 +65,7 @@ class TabletopSession:
         memory_mb: int = 1024,
         gui: bool = False,
         on_say: Callable[[str], None] | None = None,
+        cpu_seconds: float | None = POLICY_CPU_SECONDS,
     ):
         self.sim = PyBulletTabletop(gui=gui)
         self.api = TabletopAPI(self.sim, self.sim, on_say=on_say)
@@ -69,6 +75,7 @@ class TabletopSession:
                 api=functions,
                 modules=POLICY_MODULES,
                 timeout=timeout,
+                cpu_seconds=cpu_seconds,
                 memory_mb=memory_mb,
                 profile="policy",
                 errors=ERRORS,

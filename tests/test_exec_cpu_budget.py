@@ -26,6 +26,8 @@ def test_the_cpu_budget_must_be_positive(tmp_path):
     policy = tmp_path / "p.py"
     policy.write_text("say('hi')\n")
     done = subprocess.run(
-        [sys.executable, "-m", "cap", "exec", str(policy), "--cpu-seconds", "0"], capture_output=True, text=True
+        [sys.executable, "-m", "cap", "exec", str(policy), "--cpu-seconds", "0"],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2 and "--cpu-seconds must be positive" in done.stderr

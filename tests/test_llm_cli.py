@@ -56,7 +56,11 @@ def test_nothing_configured_asks_for_the_local_model_and_says_how_to_install_it(
     with pytest.raises(CapError) as exc:
         build_client(parse([]))
     assert "local model" in str(exc.value)
-    assert "cap model install" in exc.value.hint and "--base-url" in exc.value.hint and "--replay" in exc.value.hint
+    assert (
+        "cap model install" in exc.value.hint
+        and "--base-url" in exc.value.hint
+        and "--replay" in exc.value.hint
+    )
     with pytest.raises(CapError) as small:
         build_client(parse(["--model", "local:0.5b"]))
     assert "0.5B" in str(small.value) and "--size 0.5b" in small.value.hint

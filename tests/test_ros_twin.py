@@ -126,5 +126,7 @@ def test_config_files_toml_and_json(tmp_path):
 def test_config_errors_say_what_is_wrong(tmp_path, text, message):
     path = tmp_path / "robot.toml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
+    with pytest.raises(
+        ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
+    ):
         load_config(path)

@@ -49,6 +49,7 @@ def reference_policy(instance: Instance) -> Policy:
     """The family's reference program, reading what the command says from the dict `task`."""
     return Policy(reference_program(TASKS[instance.task].family), {"task": dict(instance.attributes)})
 
+
 # CPU seconds the policy code itself may use per run. Robot motion, perception and nested LMPs run on the
 # host while the policy waits, so they do not count: only the policy's own computing does, and a runaway
 # (`while True: pass`, `10 ** 10 ** 8`) ends in seconds instead of running out the wall-clock limit.

@@ -30,6 +30,7 @@ from lmp.local.install import model_path
 from lmp.local.process import stop_server
 
 HOME = os.environ.get("CAP_HOME")
+MODEL_FILE = str(model_path(catalog.spec("1.5b")))  # the installed file, before scenarios move CAP_HOME
 COMMAND = "pick up the green block and place it on the green bowl"
 OBJECTS = "objects = ['green block', 'red block', 'blue block', 'green bowl', 'orange bowl']"
 
@@ -57,7 +58,7 @@ def run_calls(home: Path, requests, settings: dict) -> dict:
     os.environ["CAP_HOME"] = str(home)
     from lmp.backends.local import LocalBackend
 
-    backend = LocalBackend(model_file=str(model_path(catalog.spec("1.5b"))), settings=settings)
+    backend = LocalBackend(model_file=MODEL_FILE, settings=settings)
     calls = []
     for request in requests:
         started = time.perf_counter()

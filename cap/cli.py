@@ -47,11 +47,13 @@ examples:
   cap run "put the red block in the blue bowl" --task pick-place --model gpt-4o-mini
   cap run "stack the blocks" --task stack-blocks --replay transcript.jsonl
   cap repl --base-url http://localhost:8000/v1 --model my-model
-  cap ui --replay cap/data/demo_replay.jsonl
+  cap ui
+  cap model install
   cap bench evaluate samples.jsonl --k 1,10
 
-LLM endpoints: any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp); --base-url or OPENAI_BASE_URL,
-key from OPENAI_API_KEY, model from --model or CAP_MODEL.
+With nothing configured, commands use the embedded local model (Qwen2.5-Coder-1.5B through llama.cpp, on this
+machine: `cap model install` once). LLM endpoints: any OpenAI-compatible server (OpenAI, vLLM, Ollama,
+llama.cpp); --base-url or OPENAI_BASE_URL, key from OPENAI_API_KEY, model from --model or CAP_MODEL.
 """
 
 

@@ -91,7 +91,7 @@ def test_server_going_away_mid_benchmark_is_not_a_model_failure_and_is_retried_o
 def test_replay_misses_are_left_out_but_do_not_stop_the_run(capsys):
     from pathlib import Path
 
-    demo = Path(__file__).parent.parent / "cap" / "data" / "demo_replay.jsonl"
+    demo = Path(__file__).parent.parent / "cap" / "data" / "reference_replay.jsonl"
     code = main(["bench", "tabletop", "--replay", str(demo), "--tasks", "pick-place", "blocks-to-corner",
                  "blocks-to-corner-unseen", "line-of-blocks", "stack-blocks", "--seeds", "1", "--json"])  # fmt: skip
     captured = capsys.readouterr()

@@ -231,3 +231,35 @@ def test_weights_that_are_not_the_pinned_file_are_a_clear_error(tmp_path):
                env={"CAP_HOME": str(home)})  # fmt: skip
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "cannot load" in (run.stdout + run.stderr)
+
+
+def test_alternating_lmps_keep_their_prefixes(tmp_path, monkeypatch):
+    """Two LMPs share only the chat system message: calling one must not evict the other's prefix."""
+    from dataclasses import replace
+
+    from lmp.local.process import stop_server
+
+    monkeypatch.setenv("CAP_HOME", str(tmp_path / "home"))  # a cold cache: what is cached is this test's
+    client, backend = _client(model_file=MODEL_FILE)
+    # A shared header of ~150 tokens (like the chat system message two LMPs share), then different examples.
+    header = "".join(
+        f"# note {i}: every function below is pure, short and takes one argument.\n" for i in range(10)
+    )
+    own_prefix = header + PREFIX
+    other_prefix = header + PREFIX.replace("list of numbers", "sequence of values").replace(
+        "def list_", "def seq_"
+    )
+
+    def mine(query: str):
+        request = _request(query)
+        return replace(request, prompt=request.prompt.replace(PREFIX, own_prefix))
+
+    def other(query: str):
+        request = _request(query)
+        return replace(request, lmp="seqs", prompt=request.prompt.replace(PREFIX, other_prefix))
+
+    client.complete(mine("return the product of a list of numbers"))
+    client.complete(other("return the product of a sequence of values"))
+    again = client.complete(mine("return the median of a list of numbers"))[0]
+    stop_server(backend.sha256)
+    assert again.usage["prompt_tokens_details"]["cached_tokens"] >= again.usage["prompt_tokens"] - 30

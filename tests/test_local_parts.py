@@ -190,3 +190,14 @@ def test_fair_slot_serves_in_arrival_order_and_lets_a_waiter_leave():
     for t in threads:
         t.join()
     assert order == ["quitter left", "first", "second"]
+
+
+def test_two_lmps_sharing_only_a_system_message_keep_their_own_entries():
+    """The bug this guards: a short shared header (the chat system message) must not cut an LMP's entry."""
+    cache = PromptStateCache(memory_bytes=1 << 20)
+    header = (9, 84)
+    ui = cache.put(_tokens(header, (1, 2000)), b"ui")
+    entry, shared = cache.best(_tokens(header, (2, 1200)))  # another LMP: only the header in common
+    assert entry is None and shared == 0
+    entry, shared = cache.best(_tokens(header, (1, 1990), (3, 20)))  # the same LMP, another query
+    assert entry is ui and shared == 84 + 1990

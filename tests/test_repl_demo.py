@@ -13,7 +13,7 @@ from robot_api.tasks import get_task
 
 pytestmark = pytest.mark.xdist_group("sim")
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_REPLAY = ROOT / "cap" / "data" / "demo_replay.jsonl"
+DEMO_REPLAY = ROOT / "cap" / "data" / "reference_replay.jsonl"  # hand-written reference answers
 
 
 def spawn_repl(tmp_path, *args):

@@ -2,7 +2,7 @@
 server backed by the PyBullet tabletop (tests/ros_server.py), plus the faults a real robot link has.
 
 The cap side runs as the real CLI in a subprocess (roslibpy, twisted, the sandbox, all real). LLM answers come
-from the bundled transcript of hand-written reference answers (cap/data/demo_replay.jsonl), so nothing is online.
+from the bundled transcript of hand-written reference answers (cap/data/reference_replay.jsonl), so nothing is online.
 After every fault the robot side must be at rest: `server.moving` is False only if cap told it to stop (a hung
 or dropped motion of the server goes on otherwise).
 """
@@ -25,7 +25,7 @@ pytest.importorskip("websockets")
 from ros_server import SimRobotServer, write_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = str(ROOT / "cap" / "data" / "demo_replay.jsonl")
+DEMO = str(ROOT / "cap" / "data" / "reference_replay.jsonl")
 pytestmark = pytest.mark.slow
 
 

@@ -14,7 +14,7 @@ pytest.importorskip("pybullet")
 
 from cap.cli import main  # noqa: E402
 
-DEMO = Path(__file__).parent.parent / "cap" / "data" / "demo_replay.jsonl"
+DEMO = Path(__file__).parent.parent / "cap" / "data" / "reference_replay.jsonl"
 
 
 def last_line(body: dict) -> str:

@@ -14,7 +14,7 @@ from cap.cli import main
 from cap.errors import CapError
 from cap.ui.session import FREE_SCENE, UISession, parse_objects
 
-DEMO = Path(__file__).parent.parent / "cap" / "data" / "demo_replay.jsonl"
+DEMO = Path(__file__).parent.parent / "cap" / "data" / "reference_replay.jsonl"
 
 
 def _args(tmp_path: Path, **overrides) -> argparse.Namespace:

@@ -29,9 +29,15 @@ from typing import Any
 
 import numpy as np
 
-MIN_SHARED_PREFIX = (
-    64  # tokens: a shorter common prefix is no LMP prefix (e.g. only the chat template's start)
-)
+MIN_SHARED_PREFIX = 64  # tokens: a shorter common prefix is no LMP prefix
+# An entry is used (and cut down to the shared part) only when the new prompt shares at least this much of it:
+# two queries of one LMP share ~95% (the few-shot prefix); two LMPs share only the chat system message (~4%),
+# and cutting an LMP's entry down to that would throw its prefix away.
+USEFUL_FRACTION = 0.5
+
+
+def worth_using(entry_tokens: int, shared: int) -> bool:
+    return shared >= MIN_SHARED_PREFIX and shared >= USEFUL_FRACTION * entry_tokens
 
 
 @dataclass
@@ -73,14 +79,14 @@ class PromptStateCache:
 
     # -- lookup ------------------------------------------------------------------------------------
     def best(self, tokens: np.ndarray) -> tuple[Entry | None, int]:
-        """The entry sharing the longest prefix with `tokens` (at least MIN_SHARED_PREFIX), and that length."""
+        """The entry sharing the longest prefix with `tokens`, among those worth using (`worth_using`)."""
         with self._lock:
             best, length = None, 0
             for entry in self._entries.values():
                 n = common_prefix(entry.tokens, tokens)
-                if n > length:
+                if n > length and worth_using(len(entry.tokens), n):
                     best, length = entry, n
-            if best is None or length < MIN_SHARED_PREFIX:
+            if best is None:
                 self.stats["misses"] += 1
                 return None, 0
             self._entries.move_to_end(best.key)

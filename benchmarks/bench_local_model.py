@@ -108,12 +108,69 @@ def cap_run() -> float:
     return round(seconds, 2)
 
 
+def cache_scenarios(root: Path, requests) -> dict:
+    log("cache off (every LMP switch evaluates its prefix again):")
+    off = run_calls(root / "off", requests, {"cache_mb": 0, "disk_cache_mb": 0})
+    log("cache in memory (warm-up round, then the measured round):")
+    both = run_calls(root / "mem", requests + requests, {"cache_mb": 1024, "disk_cache_mb": 0})
+    memory = {**both, "calls": both["calls"][len(requests) :]}
+    log("disk cache (fill it, then a fresh server process):")
+    run_calls(root / "disk", requests, {})
+    disk = run_calls(root / "disk", requests, {})
+    return {
+        "off": {**summary(off["calls"]), **off},
+        "memory": {**summary(memory["calls"]), **memory},
+        "disk_fresh_process": {**summary(disk["calls"]), **disk},
+    }
+
+
+def decode_scenarios(root: Path, probe) -> dict:
+    decode = {}
+    for name, settings in {
+        "threads=2": {"threads": 2},
+        "threads=1": {"threads": 1},
+        "threads=2,prompt-lookup=10": {"threads": 2, "prompt_lookup": 10},
+    }.items():
+        log(f"decode, {name}:")
+        home = root / "decode" / name.replace(",", "_").replace("=", "")
+        try:
+            run_calls(home, [probe], settings)  # fills the disk cache: the next server starts warm
+            result = run_calls(home, [probe, probe], settings)
+        except Exception as exc:  # a setting the runtime cannot serve is a result too
+            decode[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+            continue
+        decode[name] = {
+            "decode_tokens_per_s": result["calls"][-1].get("decode_tokens_per_s"),
+            "rss_gb": result["rss_gb"],
+        }
+    return decode
+
+
+def end_to_end() -> dict:
+    log("end to end, cap run (default settings, your CAP_HOME):")
+    os.environ.pop("CAP_HOME", None)
+    if HOME is not None:
+        os.environ["CAP_HOME"] = HOME
+    spec = catalog.spec("1.5b")
+    cap_run()  # fills the disk cache if it is cold
+    stop_server(spec.sha256)
+    fresh = cap_run()  # the first command of a fresh server process, with the disk cache
+    from lmp.backends.local import LocalBackend
+
+    keep = LocalBackend()  # holds a lease, so the server stays up between the two runs
+    keep.base_url  # noqa: B018 - starts or finds the server
+    cap_run()
+    return {"first_command_fresh_process_disk_cache_s": fresh, "warm_s": cap_run()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="only the cache scenarios")
+    parser.add_argument("--only", choices=["cache", "decode", "e2e"], help="only this part")
     args = parser.parse_args()
+    wanted = {args.only} if args.only else ({"cache"} if args.quick else {"cache", "decode", "e2e"})
     requests = stack_requests()
     report: dict = {
         "model": catalog.spec("1.5b").name,
@@ -122,52 +179,12 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        log("cache off (every LMP switch evaluates its prefix again):")
-        off = run_calls(root / "off", requests, {"cache_mb": 0, "disk_cache_mb": 0})
-        log("cache in memory (warm-up round, then the measured round):")
-        run_calls_memory = run_calls(
-            root / "mem", requests + requests, {"cache_mb": 1024, "disk_cache_mb": 0}
-        )
-        memory = {**run_calls_memory, "calls": run_calls_memory["calls"][len(requests) :]}
-        log("disk cache (fill it, then a fresh server process):")
-        run_calls(root / "disk", requests, {})
-        disk = run_calls(root / "disk", requests, {})
-        report["cache"] = {
-            "off": {**summary(off["calls"]), **off},
-            "memory": {**summary(memory["calls"]), **memory},
-            "disk_fresh_process": {**summary(disk["calls"]), **disk},
-        }
-        if not args.quick:
-            decode = {}
-            probe = [requests[0]]
-            for name, settings in {
-                "threads=2": {"threads": 2},
-                "threads=1": {"threads": 1},
-                "threads=2,prompt-lookup=10": {"threads": 2, "prompt_lookup": 10},
-            }.items():
-                log(f"decode, {name}:")
-                home = root / "decode" / name.replace(",", "_").replace("=", "")
-                run_calls(home, probe, settings)  # fills the disk cache: the next server starts warm
-                result = run_calls(home, probe * 2, settings)
-                decode[name] = {
-                    "decode_tokens_per_s": result["calls"][-1].get("decode_tokens_per_s"),
-                    "rss_gb": result["rss_gb"],
-                }
-            report["decode"] = decode
-            log("end to end, cap run (default settings, your CAP_HOME):")
-            os.environ.pop("CAP_HOME", None)
-            if HOME is not None:
-                os.environ["CAP_HOME"] = HOME
-            spec = catalog.spec("1.5b")
-            cap_run()  # fills the disk cache if it is cold
-            stop_server(spec.sha256)
-            fresh = cap_run()  # the first command of a fresh server process, with the disk cache
-            from lmp.backends.local import LocalBackend
-
-            keep = LocalBackend()  # holds a lease, so the server stays up between the two runs
-            keep.base_url  # noqa: B018 - starts or finds the server
-            cap_run()
-            report["cap_run"] = {"first_command_fresh_process_disk_cache_s": fresh, "warm_s": cap_run()}
+        if "cache" in wanted:
+            report["cache"] = cache_scenarios(root, requests)
+        if "decode" in wanted:
+            report["decode"] = decode_scenarios(root, requests[0])
+        if "e2e" in wanted:
+            report["cap_run"] = end_to_end()
     report["load_avg_end"] = os.getloadavg()
     print(json.dumps(report))
     return 0

@@ -201,3 +201,41 @@ def test_two_lmps_sharing_only_a_system_message_keep_their_own_entries():
     assert entry is None and shared == 0
     entry, shared = cache.best(_tokens(header, (1, 1990), (3, 20)))  # the same LMP, another query
     assert entry is ui and shared == 84 + 1990
+
+
+def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
+    """A hit on a short shared header is no reason to keep the long new prompt out of the cache."""
+    from lmp.local.prompt_cache import LlamaContextStates
+
+    class FakeContext:
+        def kv_cache_seq_rm(self, *args):
+            return True
+
+    class FakeLlama:
+        def __init__(self):
+            self.input_ids = np.zeros(4096, dtype=np.int32)
+            self.n_tokens = 0
+            self._ctx = FakeContext()
+
+    class FakeStates(LlamaContextStates):
+        def __init__(self, llm, cache):
+            self.llm, self.cache, self._missed = llm, cache, False
+
+        def _save(self):
+            return b"state"
+
+        def _load(self, entry):
+            self.llm.input_ids[: len(entry.tokens)] = entry.tokens
+            self.llm.n_tokens = len(entry.tokens)
+
+    cache = PromptStateCache(memory_bytes=1 << 20)
+    cache.put(_tokens((9, 84)), b"header")
+    llm = FakeLlama()
+    states = FakeStates(llm, cache)
+    prompt = _tokens((9, 84), (1, 2000))
+    assert states.prepare(list(prompt)) == 84
+    llm.input_ids[: len(prompt)] = prompt  # as if evaluated
+    llm.n_tokens = len(prompt)
+    states.store()
+    entry, shared = cache.best(_tokens((9, 84), (1, 1990), (5, 9)))
+    assert shared == 84 + 1990 and len(entry.tokens) == len(prompt)

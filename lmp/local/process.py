@@ -154,6 +154,8 @@ def _start(settings: ServerSettings) -> ServerInfo:
             )
         found = running(settings.sha256)
         if found is not None:
+            # Reap it whenever it exits (after its last user, or killed): no zombie behind a long-lived cap.
+            threading.Thread(target=proc.wait, name="reap-local-model-server", daemon=True).start()
             return found
         time.sleep(0.1)
     proc.kill()

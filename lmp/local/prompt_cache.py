@@ -225,7 +225,9 @@ class LlamaContextStates:
         wanted = np.asarray(tokens, dtype=np.int32)
         live = common_prefix(np.asarray(llm.input_ids[: llm.n_tokens], dtype=np.int32), wanted)
         entry, shared = self.cache.best(wanted)
-        self._missed = entry is None
+        # Store this prompt afterwards unless the cache already covers most of it: a hit on a short entry
+        # (a header several LMPs share) must not keep this LMP's own prefix out of the cache.
+        self._missed = entry is None or shared < USEFUL_FRACTION * len(wanted)
         if entry is None:
             return min(live, len(tokens) - 1)
         if shared > live and entry.state is not None:

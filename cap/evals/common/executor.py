@@ -44,6 +44,8 @@ class WorkerSpec(Protocol):
 
 
 class Executor(Protocol):
+    remote: bool  # tasks cross processes/machines (so a benchmark may batch them)
+
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Any]]:
         """(task, result) for every task, each exactly once, in whatever order they finish."""
         ...
@@ -57,6 +59,8 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Tasks one after another on one worker in this process (opened from `spec` on first use, or given)."""
+
+    remote = False  # tasks are not worth batching: nothing crosses a process boundary
 
     def __init__(self, spec: WorkerSpec | None = None, worker: Worker | None = None, own: bool | None = None):
         if spec is None and worker is None:

@@ -24,6 +24,9 @@ from cap.evals.common.executor import RayOptions, Task, WorkerSpec
 MAX_ATTEMPTS = 3  # per task: a task that took down its worker this often is not retried again
 IN_FLIGHT = 2  # tasks queued on one actor, so its next task is there when the last one ends
 CLOSE_SECONDS = 10.0  # a worker gets this long to close its simulator/sandbox before it is killed
+# What a worker's LLM client reads from the environment, passed on from the driver's (a worker's own
+# environment is its node's, set when `ray start` ran there). Nothing else crosses.
+FORWARDED_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CAP_MODEL", "CAP_LOCAL_SIZE", "CAP_SANDBOX_DEBUG")
 
 
 def import_ray() -> Any:
@@ -66,7 +69,12 @@ def connect(ray: Any, address: str | None) -> bool:
     True when this call connected (and so `ray.shutdown` is ours to call)."""
     if ray.is_initialized():
         return False
-    kwargs: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+    env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
+    kwargs: dict[str, Any] = {
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+        "runtime_env": {"env_vars": env} if env else None,
+    }
     if address is None and not os.environ.get("RAY_ADDRESS"):
         kwargs["include_dashboard"] = False
     try:
@@ -81,6 +89,8 @@ def connect(ray: Any, address: str | None) -> bool:
 
 class RayPool:
     """An `Executor` on Ray actors (see the module docstring for what happens on faults)."""
+
+    remote = True
 
     def __init__(
         self,
@@ -105,6 +115,8 @@ class RayPool:
                 hint="add nodes with `ray start --address HEAD:PORT --num-cpus N`",
             )
         self.size = options.workers or max(1, int(cpus // options.cpus_per_worker))
+        nodes = sum(1 for node in self._ray.nodes() if node.get("Alive"))
+        self._on_event(f"{self.size} workers on a cluster of {nodes} nodes, {cpus:g} CPUs")
 
     def _start_actor(self) -> Any:
         actor = self._actor_cls.options(num_cpus=self._options.cpus_per_worker).remote(self._spec)
@@ -146,7 +158,8 @@ class RayPool:
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in ready:
                 actor, task = in_flight.pop(ref)
-                loads[actor] = max(0, loads.get(actor, 0) - 1)
+                if actor in loads:
+                    loads[actor] -= 1
                 try:
                     result = ray.get(ref)
                 except RayTaskError as exc:

@@ -68,14 +68,16 @@ def noop(address: str, n: int, reps: int) -> dict:
     for _ in range(reps):
         started = time.perf_counter()
         with RayPool(NoopSpec(), RayOptions(address=address), on_event=lambda _t: None) as pool:
-            timed_run(pool, [Task(-1, -1)] * pool.size)  # the actors start and open
+            timed_run(pool, [Task(-1 - i, 0) for i in range(pool.size)])  # the actors start and open
             startup.append(time.perf_counter() - started)
             ray_steady.append(timed_run(pool, tasks)[1] / n)
     return {
         "tasks": n,
         "local_seconds_per_task": statistics.median(local),
         "ray_seconds_per_task": statistics.median(ray_steady),
-        "ray_overhead_ms_per_task": round(1000 * (statistics.median(ray_steady) - statistics.median(local)), 3),
+        "ray_overhead_ms_per_task": round(
+            1000 * (statistics.median(ray_steady) - statistics.median(local)), 3
+        ),
         "ray_pool_startup_seconds": round(statistics.median(startup), 3),
     }
 
@@ -94,7 +96,10 @@ def tabletop(address: str, seeds: int) -> dict:
         retries = pool.retries
     return {
         "episodes": len(tasks),
-        "local": {"episodes_per_second": round(len(tasks) / local_all, 3), "first_result_s": round(local_first, 3)},
+        "local": {
+            "episodes_per_second": round(len(tasks) / local_all, 3),
+            "first_result_s": round(local_first, 3),
+        },
         "ray": {
             "workers": workers,
             "episodes_per_second": round(len(tasks) / ray_all, 3),
@@ -106,9 +111,13 @@ def tabletop(address: str, seeds: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--noop", type=int, default=300, help="no-op tasks per measurement (default 300)")
-    parser.add_argument("--reps", type=int, default=3, help="repetitions of the no-op measurement (default 3)")
+    parser.add_argument(
+        "--reps", type=int, default=3, help="repetitions of the no-op measurement (default 3)"
+    )
     parser.add_argument("--seeds", type=int, default=3, help="seeds per tabletop task (4 tasks; default 3)")
     parser.add_argument("--cpus-per-node", type=int, default=1, help="CPUs per node (2 nodes; default 1)")
     args = parser.parse_args()
@@ -116,14 +125,24 @@ def main() -> None:
 
     started = time.perf_counter()
     node = {"num_cpus": args.cpus_per_node, "object_store_memory": 80 * 1024 * 1024}
-    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    head = {**node, "include_dashboard": False, "gcs_server_port": port}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
     try:
         cluster.add_node(**node)
         cluster.wait_for_nodes()
         cluster_start = time.perf_counter() - started
         result = {
             "machine": {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]},
-            "cluster": {"nodes": 2, "cpus_per_node": args.cpus_per_node, "start_seconds": round(cluster_start, 2)},
+            "cluster": {
+                "nodes": 2,
+                "cpus_per_node": args.cpus_per_node,
+                "start_seconds": round(cluster_start, 2),
+            },
             "noop": noop(cluster.address, args.noop, args.reps),
             "tabletop": tabletop(cluster.address, args.seeds),
         }

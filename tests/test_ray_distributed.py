@@ -265,10 +265,12 @@ def test_trial_benchmark_on_ray_matches_local_and_keeps_one_transcript(cluster, 
     assert records(tmp_path / "ray" / "records.jsonl", key) == want and len(want) == 6
     assert untimed(json.loads(remote.stdout)) == untimed(json.loads(local.stdout))
     lines = [json.loads(line) for line in transcript.read_text().splitlines()]
-    assert len(lines) == 2 and {r["lmp"] for r in lines} == {"fgen"}
+    assert len(lines) == 2 and {r["lmp"] for r in lines} == {"control_fgen"}
     replayed = cap("bench", "control", "--replay", str(transcript), "--tasks", "cartpole", "--seeds", "3",
                    "--json", "--out", str(tmp_path / "replayed"))  # fmt: skip
-    assert untimed(json.loads(replayed.stdout))["conditions"] == untimed(json.loads(local.stdout))["conditions"]
+    assert (
+        untimed(json.loads(replayed.stdout))["conditions"] == untimed(json.loads(local.stdout))["conditions"]
+    )
 
 
 def test_a_cluster_that_goes_away_leaves_a_journal_that_a_rerun_resumes(tmp_path):

@@ -64,11 +64,28 @@ def _actor_class(ray: Any) -> Any:
     return ray.remote(max_restarts=0, max_task_retries=0)(CapWorker)
 
 
+def _cluster_messages_to_stderr(ray: Any) -> None:
+    """Ray prints the cluster's error messages ("a worker died ...") on the driver's stdout, where a
+    benchmark's --json output goes: send them to stderr. (Ray has no option for it; if its internals move,
+    they simply stay on stdout.)"""
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "_cap_stderr", False):
+        return
+
+    def to_stderr(data: dict, ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr._cap_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
+
+
 def connect(ray: Any, address: str | None) -> bool:
     """Connect to the cluster at `address` (None: Ray's default lookup, else a local cluster is started);
     True when this call connected (and so `ray.shutdown` is ours to call)."""
     if ray.is_initialized():
         return False
+    _cluster_messages_to_stderr(ray)
     env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
     kwargs: dict[str, Any] = {
         "logging_level": logging.ERROR,
@@ -140,7 +157,9 @@ class RayPool:
             return
         attempts: dict[Any, int] = {}
         finished: set[Any] = set()
-        live = [self._start_actor() for _ in range(min(self.size, len(queue)))]
+        while len(self._actors) < min(self.size, len(queue)):  # actors stay warm across calls of run
+            self._start_actor()
+        live = list(self._actors)
         loads = {actor: 0 for actor in live}
         in_flight: dict[Any, tuple[Any, Task]] = {}  # object ref -> (actor, task)
         replacements = 2 * len(live) + 2

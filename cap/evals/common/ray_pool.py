@@ -80,11 +80,30 @@ def _cluster_messages_to_stderr(ray: Any) -> None:
     worker.print_to_stdstream = to_stderr
 
 
+def check_reachable(address: str, seconds: float = 10.0) -> None:
+    """Fail fast on a HOST:PORT nobody listens at (Ray itself retries for minutes before giving up)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return  # 'auto', ray://..., or something for Ray itself to judge
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
+            pass
+    except OSError as exc:
+        raise CapError(
+            f"no Ray cluster answers at {address}: {exc.strerror or exc}",
+            hint="start one with `ray start --head --port PORT` there, or pass the head's HOST:PORT",
+        ) from None
+
+
 def connect(ray: Any, address: str | None) -> bool:
     """Connect to the cluster at `address` (None: Ray's default lookup, else a local cluster is started);
     True when this call connected (and so `ray.shutdown` is ours to call)."""
     if ray.is_initialized():
         return False
+    if address:
+        check_reachable(address)
     _cluster_messages_to_stderr(ray)
     env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
     kwargs: dict[str, Any] = {

@@ -297,3 +297,27 @@ def test_a_cluster_that_goes_away_leaves_a_journal_that_a_rerun_resumes(tmp_path
     assert json.loads(rerun.stdout)["episodes"] == 8
     final = records(out, episode_key)
     assert len(final) == 8 and all(final[k] == v for k, v in partial.items())
+
+
+MATCHING = """for name in get_obj_names():
+    if name.endswith('block') and is_obj_visible(name.replace('block', 'bowl')):
+        put_first_on_second(name, name.replace('block', 'bowl'))"""
+
+
+def test_tabletop_with_a_model_on_ray_matches_local(cluster, tmp_path, openai_server):
+    openai_server.responder = lambda body: f"```python\n{MATCHING}\n```"
+    env = {"OPENAI_API_KEY": "k"}
+    common = ["bench", "tabletop", "--model", "m", "--base-url", openai_server.base_url, "--no-cache",
+              "--tasks", "blocks-in-matching-bowls", "pick-place", "--seeds", "2", "--json"]  # fmt: skip
+    local = cap(*common, "--out", str(tmp_path / "local.jsonl"), env=env)
+    transcript = tmp_path / "transcript.jsonl"
+    remote = cap(*common, "--out", str(tmp_path / "ray.jsonl"), "--transcript", str(transcript),
+                 "--ray", cluster.address, env=env)  # fmt: skip
+    want = records(tmp_path / "local.jsonl", episode_key)
+    assert records(tmp_path / "ray.jsonl", episode_key) == want and len(want) == 4
+    assert untimed(json.loads(remote.stdout)) == untimed(json.loads(local.stdout))
+    assert len(openai_server.requests) == 8  # one UI call per episode, each way
+    lines = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert len(lines) == 4  # the workers' calls, written by the driver
+    cap(*common[:2], "--replay", str(transcript), *common[6:], "--out", str(tmp_path / "re.jsonl"))
+    assert records(tmp_path / "re.jsonl", episode_key) == want

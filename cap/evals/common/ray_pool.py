@@ -7,6 +7,7 @@ up to `MAX_ATTEMPTS` times; the dead actor's results never arrived, so nothing i
 lost. An exception raised by the task itself (a model that cannot be reached, a bad input) is the benchmark's
 and is re-raised on the driver as it was raised in the worker, as a local run would. If the cluster itself
 goes away the driver stops; everything recorded so far is on disk and rerunning the command resumes.
+CAP_RAY_DEBUG=1 adds Ray's own account of each lost worker to the message.
 """
 
 from __future__ import annotations
@@ -114,7 +115,13 @@ def connect(ray: Any, address: str | None) -> bool:
     if address is None and not os.environ.get("RAY_ADDRESS"):
         kwargs["include_dashboard"] = False
     try:
-        ray.init(address=address, **kwargs)
+        try:
+            ray.init(address=address, **kwargs)
+        except ValueError as exc:  # found a running cluster after all: it has its own dashboard setting
+            if "include_dashboard" not in str(exc):
+                raise
+            kwargs.pop("include_dashboard")
+            ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise CapError(
             f"cannot connect to the Ray cluster at {address or '(default)'}: {exc}".splitlines()[0],
@@ -215,7 +222,7 @@ class RayPool:
                     if actor in loads:  # first news of this death: replace the actor
                         self._on_event(
                             f"{self._describe(actor)} was lost ({type(exc).__name__}); its tasks run again "
-                            "on another worker"
+                            "on another worker" + (f"\n{exc}" if os.environ.get("CAP_RAY_DEBUG") else "")
                         )
                         del loads[actor]
                         live.remove(actor)

@@ -25,6 +25,8 @@ from cap.evals.common.executor import RayOptions, Task, WorkerSpec
 MAX_ATTEMPTS = 3  # per task: a task that took down its worker this often is not retried again
 IN_FLIGHT = 2  # tasks queued on one actor, so its next task is there when the last one ends
 CLOSE_SECONDS = 10.0  # a worker gets this long to close its simulator/sandbox before it is killed
+TICK_SECONDS = 2.0  # while waiting for results, the cluster's head is checked this often ...
+LOST_TICKS = 3  # ... and this many failed checks in a row mean it is gone
 # What a worker's LLM client reads from the environment, passed on from the driver's (a worker's own
 # environment is its node's, set when `ray start` ran there). Nothing else crosses.
 FORWARDED_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CAP_MODEL", "CAP_LOCAL_SIZE", "CAP_SANDBOX_DEBUG")
@@ -79,6 +81,18 @@ def _cluster_messages_to_stderr(ray: Any) -> None:
 
     to_stderr._cap_stderr = True  # type: ignore[attr-defined]
     worker.print_to_stdstream = to_stderr
+
+
+def answers(address: str, seconds: float) -> bool:
+    """Whether something accepts TCP connections at HOST:PORT."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def check_reachable(address: str, seconds: float = 10.0) -> None:
@@ -158,6 +172,11 @@ class RayPool:
                 hint="add nodes with `ray start --address HEAD:PORT --num-cpus N`",
             )
         self.size = options.workers or max(1, int(cpus // options.cpus_per_worker))
+        self._lost = False  # the cluster stopped answering: nothing more is asked of it
+        try:
+            self._head: str | None = self._ray.get_runtime_context().gcs_address
+        except Exception:
+            self._head = None  # (Ray client mode: no head address to watch)
         nodes = sum(1 for node in self._ray.nodes() if node.get("Alive"))
         self._on_event(f"{self.size} workers on a cluster of {nodes} nodes, {cpus:g} CPUs")
 
@@ -200,7 +219,7 @@ class RayPool:
                         attempts[task.key] = attempts.get(task.key, 0) + 1
                         in_flight[actor.run.remote(task.payload)] = (actor, task)
                         loads[actor] += 1
-            ready, _ = ray.wait(list(in_flight), num_returns=1)
+            ready = self._wait(list(in_flight))
             for ref in ready:
                 actor, task = in_flight.pop(ref)
                 if actor in loads:
@@ -244,6 +263,25 @@ class RayPool:
                 finished.add(task.key)
                 yield task, result
 
+    def _wait(self, refs: list[Any]) -> list[Any]:
+        """The refs that are ready (at least one), watching meanwhile that the cluster's head still answers:
+        when it has gone, say so and stop, rather than leave Ray to end the process a minute later."""
+        failures = 0
+        while True:
+            ready, _ = self._ray.wait(refs, num_returns=1, timeout=TICK_SECONDS)
+            if ready:
+                return ready
+            if self._head is None:
+                continue
+            failures = 0 if answers(self._head, 1.0) else failures + 1
+            if failures >= LOST_TICKS:
+                self._lost = True
+                raise CapError(
+                    f"the Ray cluster at {self._head} stopped answering",
+                    hint="every result that arrived is saved; rerun the same command (with --ray ADDRESS of a "
+                    "running cluster, or without --ray) to continue",
+                )
+
     def _kill(self, actor: Any) -> None:
         try:
             self._ray.kill(actor, no_restart=True)
@@ -254,6 +292,9 @@ class RayPool:
 
     def close(self) -> None:
         ray = self._ray
+        if self._lost:  # a dead cluster cannot be asked to close anything; the process exits soon
+            self._actors.clear()
+            return
         if self._actors and ray.is_initialized():
             closing = [actor.close.remote() for actor in self._actors]
             try:

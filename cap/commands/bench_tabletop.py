@@ -77,8 +77,10 @@ class ReferenceWorkerSpec:
 
 
 def _run(names: list[str], args: argparse.Namespace) -> int:
+    from cap.evals.tabletop import summarize
+
     episodes = run_jobs(names, args, ReferenceWorkerSpec(), label="reference episodes")
-    print_summary(summarize_episodes(episodes), args.json, [e for e in episodes if not e.task_success])
+    print_summary(summarize(episodes), args.json, [e for e in episodes if not e.task_success])
     return 0
 
 
@@ -159,12 +161,6 @@ def run_jobs(
         if out:
             out.close()
     return [episodes[job] for job in jobs]
-
-
-def summarize_episodes(episodes: list) -> dict:
-    from cap.evals.tabletop import summarize
-
-    return summarize(episodes)
 
 
 def _pct(rate: float | None) -> str:

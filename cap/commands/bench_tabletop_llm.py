@@ -64,8 +64,9 @@ class StackWorkerSpec:
 
 
 def run(names: list[str], args: argparse.Namespace) -> int:
-    from cap.commands.bench_tabletop import print_summary, run_jobs, summarize_episodes
+    from cap.commands.bench_tabletop import print_summary, run_jobs
     from cap.evals.common.executor import ray_options
+    from cap.evals.tabletop import summarize
     from cap.llm_options import build_client
 
     client = build_client(args)
@@ -79,5 +80,5 @@ def run(names: list[str], args: argparse.Namespace) -> int:
             local.close()
         if client.transcript is not None:
             client.transcript.close()
-    print_summary(summarize_episodes(episodes), args.json, [e for e in episodes if not e.task_success])
+    print_summary(summarize(episodes), args.json, [e for e in episodes if not e.task_success])
     return 0

@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,ray]'
 	@touch $(STAMP)
 
 # The local model: llama.cpp built from source once per machine (~7 min on 2 cores), weights ~1.1 GB.
@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_humaneval.py
 	$(BIN)/python benchmarks/bench_control.py
+	$(BIN)/python benchmarks/bench_ray.py
 
 # The paper's other experiments with the local model, recorded with transcripts (tests/test_results_replay.py
 # replays them). MODEL=... picks another model (add BASE_URL=... for a server).

@@ -82,6 +82,10 @@ class TranscriptWriter:
         """Append all samples of one call together, so concurrent calls never interleave their samples."""
         self._append([self._record(request, c, i) for i, c in enumerate(completions)])
 
+    def write_records(self, records: Sequence[dict[str, Any]]) -> None:
+        """Append records made elsewhere (by a distributed worker's client), together and durably."""
+        self._append(list(records))
+
     def _append(self, records: list[dict[str, Any]]) -> None:
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
         with self._lock:

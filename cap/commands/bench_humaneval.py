@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scoring.add_argument("--workers", type=int, default=None, help="samples run at once (default: CPU cores)")
     scoring.add_argument("--k", default="1,10,100", help="pass@k values to report (default: 1,10,100)")
     scoring.add_argument("--json", action="store_true", help='print {"MODE": {"pass@1": ...}, ...}')
+    from cap.evals.common.executor import add_ray_arguments
+
+    add_ray_arguments(parser)  # scoring runs on the cluster; generation scales through the LLM server
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from cap.evals.common.executor import ray_options
     from cap.evals.common.journal import file_digest
     from cap.evals.common.passk import parse_ks
     from cap.evals.humaneval.data import bundled_problems_path, read_problems
@@ -100,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from cap.evals.humaneval.score import score_file
 
     _validate(args)
+    ray = ray_options(args)
     try:
         ks = parse_ks(args.k)
     except ValueError as exc:
@@ -146,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         ks,
         resume=True,  # generation is resumable, so scoring is too: finished verdicts are kept
         ignore_incomplete=bool(args.limit),
+        ray=ray,
     )
     (mode_dir / "score.json").write_text(
         json.dumps({"pass_at_k": score.pass_at_k, "samples": score.samples, "passed": score.passed}, indent=2)

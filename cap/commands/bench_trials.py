@@ -31,6 +31,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, name: str, conditions:
     group.add_argument("--limit", type=int, help="only the first N items (a quick smoke run)")
     group.add_argument("--out", default=f"{name}_runs", help=f"run directory (default: {name}_runs)")
     group.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    from cap.evals.common.executor import add_ray_arguments
+
+    add_ray_arguments(parser)
 
 
 def run_benchmark(
@@ -42,10 +45,12 @@ def run_benchmark(
     note: str,
 ) -> int:
     """Build the client and the benchmark (`make(client)`), run what is missing, write and print the report."""
+    from cap.evals.common.executor import open_executor, ray_options
     from cap.evals.common.records import write_json
     from cap.evals.common.trials import RunSettings, digest, print_report, run_trials, summarize
     from cap.llm_options import build_client
 
+    ray = ray_options(args)
     if args.limit is not None and args.limit < 1:
         raise CapError(f"--limit must be at least 1, got {args.limit}")
     out = Path(args.out)
@@ -66,8 +71,22 @@ def run_benchmark(
             digest(items_description(bench)) + (f":first{args.limit}" if args.limit else ""),
             {"api": args.api, **settings},
         )
-        with bench:
-            records = run_trials(bench, out, run, conditions, items)
+        if ray is None:
+            with bench:
+                records = run_trials(bench, out, run, conditions, items)
+        else:  # the workers make their own benchmark (and sandboxes); this one only names the items
+            from cap.commands.distributed import write_transcript
+
+            with open_executor(TrialWorkerSpec(make, args), ray) as executor:
+                records = run_trials(
+                    bench,
+                    out,
+                    run,
+                    conditions,
+                    items,
+                    executor=executor,
+                    on_transcript=lambda records: write_transcript(client, records),
+                )
     finally:
         if client.transcript is not None:
             client.transcript.close()
@@ -79,3 +98,22 @@ def run_benchmark(
     else:
         print_report(summary, f"{title} ({client.model}, {out})", [note, f"records: {out / 'records.jsonl'}"])
     return 0
+
+
+class TrialWorkerSpec:
+    """Opens a `TrialWorker` in a Ray worker: its own client (transcript collected) and benchmark."""
+
+    def __init__(self, make: Callable[[Any], Any], args: argparse.Namespace):
+        from cap.commands.distributed import portable_args
+
+        self.make = make
+        self.args = portable_args(args)
+
+    def open(self) -> Any:
+        from cap.commands.distributed import collecting_client
+        from cap.evals.common.trials import TrialWorker
+
+        client, collector = collecting_client(self.args)
+        bench = self.make(client)
+        bench.__enter__()
+        return TrialWorker(bench, collector)

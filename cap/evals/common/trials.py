@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cap.errors import CapError
+from cap.evals.common.executor import Executor, LocalExecutor, Task
 from cap.evals.common.progress import progress_bar
 from cap.evals.common.records import RecordLog, check_run_file, load_records
 
@@ -69,6 +70,34 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class TrialWorker:
+    """Runs trials of an open benchmark (entered: its sandboxes started) and makes their records."""
+
+    def __init__(self, bench: TrialBenchmark, collector: Any = None):
+        self.bench = bench
+        self.collector = collector  # a remote worker's transcript records, sent back with each batch
+        self._items = {item.id: item for item in bench.items()}
+
+    def trial(self, condition: str, item: Item) -> dict[str, Any]:
+        started = time.perf_counter()
+        result = self.bench.attempt(condition, item)
+        return {
+            "condition": condition,
+            "item": item.id,
+            "group": item.group,
+            "seconds": round(time.perf_counter() - started, 4),
+            **result,
+        }
+
+    def run(self, batch: Sequence[tuple[str, str]]) -> dict[str, Any]:
+        """{"records": one per (condition, item id) of the batch, "transcript": the LLM calls they made}."""
+        records = [self.trial(condition, self._items[item_id]) for condition, item_id in batch]
+        return {"records": records, "transcript": self.collector.drain() if self.collector else []}
+
+    def close(self) -> None:
+        self.bench.__exit__(None, None, None)
+
+
 def run_trials(
     bench: TrialBenchmark,
     out_dir: Path,
@@ -77,8 +106,15 @@ def run_trials(
     items: Sequence[Item],
     on_record: Callable[[dict[str, Any]], None] | None = None,
     progress: bool | None = None,
+    executor: Executor | None = None,
+    on_transcript: Callable[[Sequence[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every (condition, item) trial not yet in OUT/records.jsonl; returns all records in trial order."""
+    """Every (condition, item) trial not yet in OUT/records.jsonl; returns all records in trial order.
+
+    Trials run on `executor` (default: here, on `bench`, which the caller has entered). A remote executor
+    gets them in batches of one `batch_key` (a benchmark that shares work between trials, like control's
+    controller per task, says which), each batch recorded when it comes back; transcript records a remote
+    worker sends back go to `on_transcript`."""
     from lmp import LLMError
 
     check_run_file(out_dir / "run.json", settings.identity())
@@ -86,32 +122,41 @@ def run_trials(
     done = load_records(path, lambda r: (r["condition"], r["item"]))
     trials = [(c, item) for c in conditions for item in items]
     todo = [(c, item) for c, item in trials if (c, item.id) not in done]
+    executor = executor or LocalExecutor(worker=TrialWorker(bench), own=False)
+    batches = _batches(bench, todo, remote=getattr(executor, "remote", False))
     bar = progress_bar(progress)
     task = bar.add_task(f"{bench.name}", total=len(todo))
     with RecordLog(path) as log, bar:
-        for condition, item in todo:
-            bar.update(task, description=f"{bench.name} {condition} {item.id}"[:60])
-            started = time.perf_counter()
-            try:
-                result = bench.attempt(condition, item)
-            except LLMError as exc:
-                raise CapError(
-                    f"{bench.name} stopped: {exc}",
-                    hint=f"{len(done)} trials are saved in {path}; rerun the same command to continue",
-                ) from None
-            record = {
-                "condition": condition,
-                "item": item.id,
-                "group": item.group,
-                "seconds": round(time.perf_counter() - started, 4),
-                **result,
-            }
-            log.write(record)
-            done[(condition, item.id)] = record
-            if on_record is not None:
-                on_record(record)
-            bar.advance(task)
+        try:
+            for _, result in executor.run(batches):
+                if on_transcript is not None and result["transcript"]:
+                    on_transcript(result["transcript"])
+                for record in result["records"]:
+                    log.write(record)
+                    done[(record["condition"], record["item"])] = record
+                    if on_record is not None:
+                        on_record(record)
+                    bar.update(
+                        task,
+                        advance=1,
+                        description=f"{bench.name} {record['condition']} {record['item']}"[:60],
+                    )
+        except LLMError as exc:
+            raise CapError(
+                f"{bench.name} stopped: {exc}",
+                hint=f"{len(done)} trials are saved in {path}; rerun the same command to continue",
+            ) from None
     return [done[(c, item.id)] for c, item in trials]
+
+
+def _batches(bench: TrialBenchmark, todo: Sequence[tuple[str, Item]], remote: bool) -> list[Task]:
+    """One task per trial here; for a remote executor, one per `bench.batch_key` (trials that share work)."""
+    key_of = getattr(bench, "batch_key", None)
+    groups: dict[Any, list[tuple[str, str]]] = {}
+    for condition, item in todo:
+        key = key_of(condition, item) if remote and key_of is not None else (condition, item.id)
+        groups.setdefault(key, []).append((condition, item.id))
+    return [Task(key, batch) for key, batch in groups.items()]
 
 
 def summarize(bench: TrialBenchmark, records: Sequence[dict[str, Any]]) -> dict[str, Any]:

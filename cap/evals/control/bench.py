@@ -58,6 +58,10 @@ class Control:
             self._controllers[key] = gen.generate(TASKS[task], condition, self.lmp, self.client)
         return self._controllers[key]
 
+    def batch_key(self, condition: str, item: Episode) -> tuple[str, str]:
+        """Trials that share one generated controller: a distributed run sends them to one worker together."""
+        return condition, item.task
+
     def attempt(self, condition: str, item: Episode) -> dict[str, Any]:
         code, functions, error = self.controller(condition, item.task)
         record: dict[str, Any] = {"code": code, "functions": functions}

@@ -7,6 +7,7 @@ interrupted run leaves its finished verdicts on disk and `resume=True` picks the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from cap.errors import CapError
 from cap.evals.common import journal
+from cap.evals.common.executor import RayOptions
 from cap.evals.common.passk import mean_pass_at_k
 from cap.evals.humaneval.data import (
     Problem,
@@ -81,11 +83,22 @@ def score_file(
     ignore_incomplete: bool = False,
     on_start: Callable[[int, int], None] | None = None,
     on_result: Callable[[int, str], None] | None = None,
+    ray: RayOptions | None = None,
 ) -> Score:
-    """Score a samples file; `on_start(total, already_done)` and `on_result(index, verdict)` drive progress."""
-    with OpenSandbox(settings) as sandbox:  # starts now, while the files are read
+    """Score a samples file; `on_start(total, already_done)` and `on_result(index, verdict)` drive progress.
+    With `ray`, the samples run in batches on a Ray cluster (humaneval.distributed); the journal is kept here."""
+    with contextlib.nullcontext() if ray else OpenSandbox(settings) as sandbox:  # starts now, while reading
         return _score(
-            samples_path, problems_path, settings, ks, resume, ignore_incomplete, on_start, on_result, sandbox
+            samples_path,
+            problems_path,
+            settings,
+            ks,
+            resume,
+            ignore_incomplete,
+            on_start,
+            on_result,
+            sandbox,
+            ray,
         )
 
 
@@ -98,7 +111,8 @@ def _score(
     ignore_incomplete: bool,
     on_start: Callable[[int, int], None] | None,
     on_result: Callable[[int, str], None] | None,
-    sandbox: OpenSandbox,
+    sandbox: OpenSandbox | None,
+    ray: RayOptions | None = None,
 ) -> Score:
     samples_name = os.fspath(samples_path)
     problems_name = os.fspath(problems_path) if problems_path is not None else bundled_problems_path()
@@ -134,7 +148,12 @@ def _score(
             if on_result is not None:
                 on_result(index, result)
 
-        results = evaluate(samples, problems, settings, done=done, on_result=record, sandbox=sandbox)
+        if ray is None:
+            results = evaluate(samples, problems, settings, done=done, on_result=record, sandbox=sandbox)
+        else:
+            from cap.evals.humaneval.distributed import evaluate_on_ray
+
+            results = evaluate_on_ray(samples, problems, settings, ray, done=done, on_result=record)
     write_results(out, samples, results)
     partial.unlink(missing_ok=True)
 

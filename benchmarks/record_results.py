@@ -31,7 +31,11 @@ def model_identity(model: str) -> dict:
         from lmp.local import catalog
 
         spec = catalog.spec(model.partition(":")[2] or catalog.DEFAULT_SIZE)
-        return {"model": spec.name, "model_sha256": spec.sha256, "runtime": f"llama-cpp-python {catalog.RUNTIME_VERSION}"}
+        return {
+            "model": spec.name,
+            "model_sha256": spec.sha256,
+            "runtime": f"llama-cpp-python {catalog.RUNTIME_VERSION}",
+        }
     return {"model": model}
 
 
@@ -65,9 +69,13 @@ def run_cli(args: list[str]) -> tuple[int, dict | None]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("benchmark", choices=sorted(ARGS))
-    parser.add_argument("--name", required=True, help="the result directory's name under results/<benchmark>/")
+    parser.add_argument(
+        "--name", required=True, help="the result directory's name under results/<benchmark>/"
+    )
     parser.add_argument("--model", default="local")
     parser.add_argument("--mode", choices=["flat", "hierarchical"], default="hierarchical")
     parser.add_argument("--repair", type=int, default=2)
@@ -78,7 +86,12 @@ def main() -> int:
 
     out = RESULTS / args.benchmark / args.name
     out.mkdir(parents=True, exist_ok=True)
-    run = {"benchmark": args.benchmark, "mode": args.mode, "repair": args.repair, **model_identity(args.model)}
+    run = {
+        "benchmark": args.benchmark,
+        "mode": args.mode,
+        "repair": args.repair,
+        **model_identity(args.model),
+    }
     if args.benchmark == "tabletop":
         run |= {"seeds": args.seeds, "tasks": args.tasks or []}
     else:

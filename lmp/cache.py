@@ -12,6 +12,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +57,28 @@ class ResponseCache:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, text TEXT NOT NULL, "
-                "model TEXT, usage TEXT, finish_reason TEXT)"
-            )
-            conn.execute("SELECT count(*) FROM responses").fetchone()
-        except (sqlite3.Error, OSError) as exc:
-            self._disable(exc)
-            return None
+        for attempt in range(50):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, text TEXT NOT NULL, "
+                    "model TEXT, usage TEXT, finish_reason TEXT)"
+                )
+                conn.execute("SELECT count(*) FROM responses").fetchone()
+                break
+            except sqlite3.OperationalError as exc:
+                # Several processes creating the file at once: switching it to WAL can report "locked"
+                # at once, without waiting for the busy timeout. That is contention, not a broken cache.
+                if "locked" not in str(exc) or attempt == 49:
+                    self._disable(exc)
+                    return None
+                time.sleep(0.05 * (attempt + 1))
+            except (sqlite3.Error, OSError) as exc:
+                self._disable(exc)
+                return None
         self._local.conn = conn
         return conn
 

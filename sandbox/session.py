@@ -21,7 +21,7 @@ class Session:
     Forking a child per program costs about 2 ms (fork, copy-on-write faults, exit); a session pays it once.
     What a program leaves outside its namespace carries over to the next one: attributes it sets on modules,
     `sys` settings, imports, random state. Use a session only for programs that cannot change anything a later
-    one could see (the HumanEval evaluator checks each program's syntax first; see cap/evals/humaneval_sharing.py),
+    one could see (the HumanEval evaluator checks each program's syntax first; see cap/evals/humaneval/sharing.py),
     or whose authors you would let share a process. The OS layers, the memory limit and the wall-clock
     limit hold as for `Sandbox.run`; the CPU limit is per program. A program that times out, crashes or ends
     its process ends the child, and the next program starts a fresh one.

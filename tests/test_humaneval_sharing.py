@@ -68,7 +68,7 @@ def test_every_member_a_program_may_use_is_a_leaf():
     import importlib
     import types
 
-    from cap.evals.humaneval_sharing import SHAREABLE, leaf_members
+    from cap.evals.humaneval.sharing import SHAREABLE, leaf_members
 
     for module in SHAREABLE:
         mod = importlib.import_module(module)

@@ -72,7 +72,7 @@ def test_the_recorder_builds_the_commands_the_replay_uses(tmp_path):
     run = {"benchmark": "tabletop", "mode": "flat", "repair": 0, "seeds": 2, "tasks": ["pick-place"]}
     args = record_results.tabletop_args(run, tmp_path, ["--replay", "t.jsonl"])
     assert args[:4] == ["bench", "tabletop", "--replay", "t.jsonl"]
-    assert ["--seeds", "2"] == args[4:6] and "--tasks" in args and args[-1] == "pick-place"
+    assert args[4:6] == ["--seeds", "2"] and "--tasks" in args and args[-1] == "pick-place"
     run = {"benchmark": "humaneval", "mode": "hierarchical", "repair": 0, "limit": 5}
     args = record_results.humaneval_args(run, tmp_path, ["--replay", "t.jsonl"])
     assert "--limit" in args and "5" in args and "--repair" not in args

@@ -80,6 +80,7 @@ def build_app(ui: UISession, source: str, task: str, seed: int) -> Any:
     def on_task_command() -> str:
         return ui.task_command
 
+    _forget_zope_abc_provides()
     with gr.Blocks(title="cap: Code as Policies", analytics_enabled=False) as app:
         gr.Markdown(
             f"## cap — Code as Policies\nAnswers from {html.escape(source)}. Type a command for the robot."
@@ -183,3 +184,13 @@ def _text(value: str) -> str:
     """Model or user text inside Markdown: shown as written, never as markup."""
     escaped = html.escape(value, quote=False)
     return "".join(f"\\{c}" if c in "\\`*_[]#|~" else c for c in escaped)
+
+
+def _forget_zope_abc_provides() -> None:
+    """Once twisted is imported (roslibpy, the ROS client, uses it), zope.interface leaves a class-only
+    `__provides__` descriptor on `abc.ABC`; Gradio's components read every name `dir(cls)` lists from the
+    instance and fail on it (AttributeError: __provides__). Nothing of cap declares interfaces on ABC."""
+    import abc
+
+    if "__provides__" in vars(abc.ABC):
+        del abc.ABC.__provides__

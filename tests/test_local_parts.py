@@ -239,3 +239,26 @@ def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
     states.store()
     entry, shared = cache.best(_tokens((9, 84), (1, 1990), (5, 9)))
     assert shared == 84 + 1990 and len(entry.tokens) == len(prompt)
+
+
+def test_the_runtime_build_flags_reach_cmake_as_single_arguments():
+    """scikit-build-core splits CMAKE_ARGS with shlex: each -D flag must survive as one argument, and on
+    x86-64 the AMX kernels (which segfault on this machine's CPU) are compiled out."""
+    import platform
+    import shlex
+
+    from lmp.local.catalog import RUNTIME_CMAKE_ARGS
+
+    args = shlex.split(RUNTIME_CMAKE_ARGS)
+    assert "-DLLAMA_BUILD_SERVER=OFF" in args and "-DGGML_NATIVE=ON" in args
+    assert all(a.startswith("-D") for a in args)
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert "-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" in args
+        assert "-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" in args
+
+
+def test_a_missing_compiler_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(install.shutil, "which", lambda tool: None)
+    with pytest.raises(install.InstallError, match="no C/C\\+\\+ compiler") as exc:
+        install._check_build_tools()
+    assert "build-essential" in exc.value.hint and "--base-url" in exc.value.hint

@@ -37,8 +37,8 @@ def tabletop() -> str:
     split_of = {t.name: "seen" if t.seen else "unseen" for t in TASKS.values()}
     instructions = {t.family: t.instructions for t in TASKS.values()}
     names = list(configs)
-    rows = ["| family | instructions | attributes | " + " | ".join(names) + " |"]
-    rows.append("|---|---|---|" + "---|" * len(names))
+    header = "| family | instructions | " + " | ".join(f"{n}: seen attrs | {n}: unseen attrs" for n in names)
+    rows = [header + " |", "|---|---|" + "---|---|" * len(names)]
     cells: dict[tuple[str, str], dict[str, str]] = {}
     for name, (_, _, records) in configs.items():
         for r in records:
@@ -49,28 +49,33 @@ def tabletop() -> str:
             prev = cells.setdefault(key, {}).get(name, "0/0")
             a, b = map(int, prev.split("/"))
             cells[key][name] = f"{a + ok}/{b + 1}"
-    order = sorted(cells, key=lambda k: (["seen", "unseen", "extra"].index(instructions[k[0]]), k[0], k[1]))
-    for family, split in order:
-        row = [family, instructions[family], split] + [cells[(family, split)].get(n, "-") for n in names]
+    families = sorted({f for f, _ in cells}, key=lambda f: (["seen", "unseen", "extra"].index(instructions[f]), f))
+    for family in families:
+        row = [family, instructions[family]]
+        for n in names:
+            row += [cells.get((family, split), {}).get(n, "-") for split in ("seen", "unseen")]
         rows.append("| " + " | ".join(row) + " |")
     totals = []
     for group in ("seen", "unseen", "extra"):
-        line = [f"**{group}-instruction families**", "", ""]
+        line = [f"**{group}-instruction families**", ""]
         for n in names:
             a = b = 0
             for (family, _), per in cells.items():
                 if instructions[family] == group and n in per:
                     x, y = map(int, per[n].split("/"))
                     a, b = a + x, b + y
-            line.append(f"{a}/{b} = {100 * a / b:.0f} %" if b else "-")
+            line += [f"{a}/{b} = {100 * a / b:.0f} %" if b else "-", ""]
         totals.append("| " + " | ".join(line) + " |")
-    timing = ["| seconds per episode (mean) | | |"]
-    tokens = ["| LLM calls per episode (mean) | | |"]
+    timing = ["| seconds per episode (mean) | |"]
+    tokens = ["| LLM calls per episode (mean) | |"]
+    repaired = ["| successes that needed a repair round | |"]
     for n in names:
         records = [r for r in configs[n][2] if r["status"] != "infra_error"]
-        timing[0] += f" {sum(r['seconds'] for r in records) / max(len(records), 1):.1f} |"
-        tokens[0] += f" {sum(r['llm_calls'] for r in records) / max(len(records), 1):.1f} |"
-    return "\n".join(rows + totals + timing + tokens)
+        timing[0] += f" {sum(r['seconds'] for r in records) / max(len(records), 1):.1f} | |"
+        tokens[0] += f" {sum(r['llm_calls'] for r in records) / max(len(records), 1):.1f} | |"
+        fixed = [r for r in records if r["task_success"] and any(a.get("kind") == "fix" for a in r["attempts"])]
+        repaired[0] += f" {len(fixed)} of {sum(1 for r in records if r['task_success'])} | |"
+    return "\n".join(rows + totals + timing + tokens + repaired)
 
 
 def humaneval() -> str:

@@ -8,34 +8,20 @@ history: nothing it would have done has happened.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from cap.episode import Episode
+from cap.llm_episode import accounted_episode
 from cap.policy_stack import PolicyStack, scene_context
 from lmp.lmp import LMPError
 
 
 def generate_command(session: Any, stack: PolicyStack, command: str) -> Episode:
     """Generate the policy for `command` in the session's current scene, without executing it."""
-    started = time.perf_counter()
-    before = set(stack.library.names())
-    calls_before = stack.client.calls
-    inst = session.instance if session.task else None
-    ep = Episode(
-        task=inst.task if inst else None,
-        seed=inst.seed if inst else None,
-        command=command,
-        status="ok",
-        task_success=None,
-        executed=False,
-    )
-    try:
-        run = stack.prepare(command, scene_context(session.api.get_obj_names()))
-        ep.code = run.generation.code
-    except LMPError as exc:
-        ep.status, ep.error = "error", f"generation failed: {exc}"
-    ep.functions = [n for n in stack.library.names() if n not in before]
-    ep.llm_calls = stack.client.calls - calls_before
-    ep.seconds = time.perf_counter() - started
+    with accounted_episode(session, stack, command, status="ok", executed=False) as ep:
+        try:
+            run = stack.prepare(command, scene_context(session.api.get_obj_names()))
+            ep.code = run.generation.code
+        except LMPError as exc:
+            ep.status, ep.error = "error", f"generation failed: {exc}"
     return ep

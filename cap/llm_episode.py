@@ -15,8 +15,10 @@ the model and is kept out of success rates (and retried when a benchmark resumes
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 from cap.episode import Episode
@@ -35,6 +37,24 @@ def run_command(session: Any, stack: PolicyStack, command: str) -> Episode:
     are an `error` episode with the reason, infrastructure failures an `infra_error` one. A successful command
     enters the UI LMP's session history.
     """
+    with accounted_episode(session, stack, command, status="error") as ep:
+        stack.begin_command()
+        try:
+            _attempt_and_run(session, stack, command, ep)
+        except (LLMUnavailable, LLMError) as exc:
+            _infra(ep, f"the model could not be asked: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a bug of cap must not end a benchmark or look like the model's
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            _infra(ep, f"cap crashed: {type(exc).__name__}: {exc} ({where.filename}:{where.lineno})")
+        if stack.watch.failure is not None and ep.status != INFRA_ERROR:
+            _infra(ep, f"the model could not be asked: {stack.watch.failure}")
+    return ep
+
+
+@contextlib.contextmanager
+def accounted_episode(session: Any, stack: PolicyStack, command: str, **fields: Any) -> Iterator[Episode]:
+    """An episode of `command` in the session's scene (its task and seed, if it has a task); when the block
+    ends it gets the functions generated meanwhile, the model calls made and the seconds taken."""
     started = time.perf_counter()
     before = set(stack.library.names())
     calls_before = stack.client.calls
@@ -43,23 +63,15 @@ def run_command(session: Any, stack: PolicyStack, command: str) -> Episode:
         task=inst.task if inst else None,
         seed=inst.seed if inst else None,
         command=command,
-        status="error",
         task_success=None,
+        **fields,
     )
-    stack.begin_command()
     try:
-        _attempt_and_run(session, stack, command, ep)
-    except (LLMUnavailable, LLMError) as exc:
-        _infra(ep, f"the model could not be asked: {exc}")
-    except Exception as exc:  # noqa: BLE001 - a bug of cap must not end a benchmark or look like the model's
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        _infra(ep, f"cap crashed: {type(exc).__name__}: {exc} ({where.filename}:{where.lineno})")
-    if stack.watch.failure is not None and ep.status != INFRA_ERROR:
-        _infra(ep, f"the model could not be asked: {stack.watch.failure}")
-    ep.functions = [n for n in stack.library.names() if n not in before]
-    ep.llm_calls = stack.client.calls - calls_before
-    ep.seconds = time.perf_counter() - started
-    return ep
+        yield ep
+    finally:
+        ep.functions = [n for n in stack.library.names() if n not in before]
+        ep.llm_calls = stack.client.calls - calls_before
+        ep.seconds = time.perf_counter() - started
 
 
 def _infra(ep: Episode, message: str) -> None:

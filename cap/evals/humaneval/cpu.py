@@ -66,6 +66,9 @@ class CpuMonitor:
         self.available = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
         self._last: dict[int, float] = {}
         self._asleep: set[int] = set()
+        # Demoted runs are those niced below this process. Relative, not "nice > 0": under a shell that is
+        # itself niced (this project's machines run everything at nice 19) every run would look demoted.
+        self._own_nice = os.getpriority(os.PRIO_PROCESS, 0)
 
     def busy_runs(self) -> int:
         """CPU-active descendants now (runs, and sandbox workers while they start); when /proc cannot tell,
@@ -81,7 +84,7 @@ class CpuMonitor:
                 continue
             cpu, nice, state = stat
             seen[pid] = cpu
-            if nice > 0:
+            if nice > self._own_nice:
                 continue
             before = self._last.get(pid)
             # Runnable now, or it ran since the last look. Not "used a good share of a core": a busy loop

@@ -22,7 +22,9 @@ def load(benchmark: str) -> dict[str, tuple[dict, dict, list[dict]]]:
             summary = json.loads((d / "summary.json").read_text())
             records = []
             if (d / "episodes.jsonl").exists():
-                records = [json.loads(x) for x in (d / "episodes.jsonl").read_text().splitlines() if x.strip()]
+                records = [
+                    json.loads(x) for x in (d / "episodes.jsonl").read_text().splitlines() if x.strip()
+                ]
             found[d.name] = (run, summary, records)
     return found
 
@@ -49,7 +51,9 @@ def tabletop() -> str:
             prev = cells.setdefault(key, {}).get(name, "0/0")
             a, b = map(int, prev.split("/"))
             cells[key][name] = f"{a + ok}/{b + 1}"
-    families = sorted({f for f, _ in cells}, key=lambda f: (["seen", "unseen", "extra"].index(instructions[f]), f))
+    families = sorted(
+        {f for f, _ in cells}, key=lambda f: (["seen", "unseen", "extra"].index(instructions[f]), f)
+    )
     for family in families:
         row = [family, instructions[family]]
         for n in names:
@@ -73,7 +77,9 @@ def tabletop() -> str:
         records = [r for r in configs[n][2] if r["status"] != "infra_error"]
         timing[0] += f" {sum(r['seconds'] for r in records) / max(len(records), 1):.1f} | |"
         tokens[0] += f" {sum(r['llm_calls'] for r in records) / max(len(records), 1):.1f} | |"
-        fixed = [r for r in records if r["task_success"] and any(a.get("kind") == "fix" for a in r["attempts"])]
+        fixed = [
+            r for r in records if r["task_success"] and any(a.get("kind") == "fix" for a in r["attempts"])
+        ]
         repaired[0] += f" {len(fixed)} of {sum(1 for r in records if r['task_success'])} | |"
     return "\n".join(rows + totals + timing + tokens + repaired)
 

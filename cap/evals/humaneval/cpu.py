@@ -66,9 +66,9 @@ class CpuMonitor:
         self.available = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
         self._last: dict[int, float] = {}
         self._asleep: set[int] = set()
-        # Demoted runs are those niced below this process. Relative, not "nice > 0": under a shell that is
-        # itself niced (this project's machines run everything at nice 19) every run would look demoted.
-        self._own_nice = os.getpriority(os.PRIO_PROCESS, 0)
+        # The runs this monitor demoted. Kept as a record, not read back from nice values: under a shell
+        # that is itself niced (this project's machines run everything at nice 19) every run looked demoted.
+        self._demoted: set[int] = set()
 
     def busy_runs(self) -> int:
         """CPU-active descendants now (runs, and sandbox workers while they start); when /proc cannot tell,
@@ -82,9 +82,9 @@ class CpuMonitor:
             stat = _stat(pid)
             if stat is None:
                 continue
-            cpu, nice, state = stat
+            cpu, _nice, state = stat
             seen[pid] = cpu
-            if nice > self._own_nice:
+            if pid in self._demoted:
                 continue
             before = self._last.get(pid)
             # Runnable now, or it ran since the last look. Not "used a good share of a core": a busy loop
@@ -94,6 +94,7 @@ class CpuMonitor:
             else:
                 asleep.add(pid)
         self._last, self._asleep = seen, asleep
+        self._demoted &= set(seen)  # a pid that is gone may be reused by a new run
         return busy
 
     def asleep(self, pid: int) -> bool:
@@ -105,8 +106,7 @@ class CpuMonitor:
         stat = _stat(pid)
         return None if stat is None else stat[0]
 
-    @staticmethod
-    def demote(pid: int) -> bool:
+    def demote(self, pid: int) -> bool:
         """Give a run the lowest CPU priority (for good: an unprivileged process cannot raise it again). Where
         the kernel shares CPU between sessions first ("autogroup"), a process's own nice value only ranks it
         within its session, so the session's is lowered too (each sandbox run leads a session of its own)."""
@@ -121,4 +121,5 @@ class CpuMonitor:
             pass  # no autogroup here: the process's nice value is what counts
         except OSError:
             return False
+        self._demoted.add(pid)
         return True

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from cap.episode import Episode
@@ -27,17 +26,6 @@ from sandbox import Outcome, Sandbox
 
 POLICY_MODULES = ("numpy", "shapely", "math")
 ERRORS = (SafetyError, RobotError)
-
-
-@dataclass
-class RobotEpisode(Episode):
-    """An episode on a real robot: the pinned keys, plus where it ran and what the dry run said."""
-
-    robot: str = ""
-    dry_run: dict[str, Any] = field(default_factory=dict)
-
-    def pinned(self) -> dict[str, Any]:
-        return {**super().pinned(), "robot": self.robot, "dry_run": self.dry_run}
 
 
 class RosSession:
@@ -135,24 +123,14 @@ class RosSession:
     def run_code(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
         return self.sandbox.run(code, inputs=inputs)
 
-    def episode(self, code: str, inputs: Mapping[str, Any] | None = None) -> RobotEpisode:
-        """Dry-run `code` on the twin, then (if that ran ok) run it on the robot, then check the task."""
+    def episode(self, code: str, inputs: Mapping[str, Any] | None = None) -> Episode:
+        """`perform` (the twin's dry run gates the robot run), then check the task."""
         started = time.perf_counter()
         said_before = len(self.api.said)
-        self._rehearsal.start()
-        dry = self._dry_run(code, inputs) if self.dry_run else {"skipped": True}
-        if self.dry_run and dry["status"] != "ok":
-            del self.api.said[said_before:]
-            outcome = Outcome(
-                dry["status"],
-                error=f"dry run on the PyBullet twin failed, nothing was sent to the robot: {dry['error']}",
-            )
-        else:
-            del self.api.said[said_before:]
-            outcome = self._on_robot(code, inputs)
+        outcome = self.perform(code, inputs)
         success, reason = self._check_safely() if self.task else (None, "")
         inst = self.instance
-        return RobotEpisode(
+        return Episode(
             task=inst.task if inst and self.task else None,
             seed=inst.seed if inst and self.task else None,
             command=inst.command if inst else "",
@@ -164,8 +142,7 @@ class RosSession:
             said=self.api.said[said_before:],
             seconds=time.perf_counter() - started,
             code=code,
-            robot=self.url,
-            dry_run=dry,
+            extra=self.extras(),
         )
 
     def _dry_run(self, code: str, inputs: Mapping[str, Any] | None) -> dict[str, Any]:

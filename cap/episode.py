@@ -26,6 +26,8 @@ class Episode:
     code: str = ""
     functions: list[str] = field(default_factory=list)
     llm_calls: int = 0
+    # tokens the model processed for this episode, {"prompt": n, "completion": m} (cached answers excluded)
+    llm_tokens: dict[str, int] = field(default_factory=dict)
     attempts: list[dict[str, Any]] = field(default_factory=list)
     executed: bool = True  # False when the code was only generated and shown (--no-exec, :debug on)
     extra: dict[str, Any] = field(default_factory=dict)  # keys a session adds (a robot: "robot", "dry_run")

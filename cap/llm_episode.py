@@ -58,6 +58,7 @@ def accounted_episode(session: Any, stack: PolicyStack, command: str, **fields: 
     started = time.perf_counter()
     before = set(stack.library.names())
     calls_before = stack.client.calls
+    tokens_before = (stack.client.prompt_tokens, stack.client.completion_tokens)
     inst = session.instance if session.task else None
     ep = Episode(
         task=inst.task if inst else None,
@@ -71,6 +72,10 @@ def accounted_episode(session: Any, stack: PolicyStack, command: str, **fields: 
     finally:
         ep.functions = [n for n in stack.library.names() if n not in before]
         ep.llm_calls = stack.client.calls - calls_before
+        ep.llm_tokens = {
+            "prompt": stack.client.prompt_tokens - tokens_before[0],
+            "completion": stack.client.completion_tokens - tokens_before[1],
+        }
         ep.seconds = time.perf_counter() - started
 
 

@@ -38,6 +38,9 @@ class LLMClient:
         self._lock = threading.Lock()
         self.calls = 0
         self.cached_calls = 0
+        # tokens of the answers the backend gave (a replay gives the recorded usage), cached answers excluded
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
 
     @property
     def model(self) -> str:
@@ -73,6 +76,9 @@ class LLMClient:
         with self._lock:
             self.calls += len(done)
             self.cached_calls += len(done) - len(missing)
+            if missing:
+                self.prompt_tokens += sum(_tokens(c, "prompt_tokens") for c in fresh)
+                self.completion_tokens += sum(_tokens(c, "completion_tokens") for c in fresh)
         if self.transcript is not None:
             self.transcript.write_all(request, done)
         return done
@@ -98,3 +104,8 @@ class LLMClient:
                         "Check the server, or raise the retry bounds."
                     ) from None
                 self._sleep(wait)
+
+
+def _tokens(completion: Completion, key: str) -> int:
+    value = (completion.usage or {}).get(key)
+    return value if isinstance(value, int) and value >= 0 else 0

@@ -322,3 +322,17 @@ def test_messages_are_sent_as_given_and_calls_are_counted(openai_server, tmp_pat
     assert openai_server.requests[0]["messages"] == list(messages)
     assert len(openai_server.requests) == 1
     assert (client.calls, client.cached_calls) == (4, 2)
+
+
+def test_tokens_are_counted_for_answers_the_model_gave(openai_server, tmp_path):
+    from openai_server import USAGE
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    client = chat_client(openai_server, cache=cache)
+    client.complete(Request(lmp="x", query="q", prompt="hi"))
+    assert (client.prompt_tokens, client.completion_tokens) == (
+        USAGE["prompt_tokens"],
+        USAGE["completion_tokens"],
+    )
+    client.complete(Request(lmp="x", query="q", prompt="hi"))  # a cache hit: no model tokens
+    assert client.prompt_tokens == USAGE["prompt_tokens"] and client.calls == 2

@@ -54,6 +54,9 @@ def test_tabletop_results_replay_to_the_same_numbers(result_dir, tmp_path):
     summary = json.loads((result_dir / "summary.json").read_text())
     assert episodes(tmp_path / "episodes.jsonl") == episodes(result_dir / "episodes.jsonl")
     assert replayed["success_rate"] == summary["success_rate"]
+    if "tokens_per_episode" in summary:  # recorded since tokens are counted (the usage in the transcript)
+        assert replayed["tokens_per_episode"] == summary["tokens_per_episode"]
+        assert summary["tokens_per_episode"]["completion"] > 0
     assert {f: v["success_rate"] for f, v in replayed["families"].items()} == {
         f: v["success_rate"] for f, v in summary["families"].items()
     }

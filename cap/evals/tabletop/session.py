@@ -203,10 +203,14 @@ def summarize(episodes: list[Episode]) -> dict[str, Any]:
     for ep in episodes:
         task = TASKS.get(str(ep.task))
         fam = task.family if task else str(ep.task)
-        f = families.setdefault(fam, {"episodes": 0, "successes": 0, "seconds": 0.0, "split": {}})
+        f = families.setdefault(
+            fam, {"episodes": 0, "successes": 0, "seconds": 0.0, "split": {}, "prompt": 0, "completion": 0}
+        )
         f["episodes"] += 1
         f["successes"] += bool(ep.task_success)
         f["seconds"] += ep.seconds
+        f["prompt"] += int((ep.llm_tokens or {}).get("prompt", 0))
+        f["completion"] += int((ep.llm_tokens or {}).get("completion", 0))
         split = f["split"].setdefault("seen" if task is None or task.seen else "unseen", [0, 0])
         split[0] += bool(ep.task_success)
         split[1] += 1
@@ -214,11 +218,20 @@ def summarize(episodes: list[Episode]) -> dict[str, Any]:
     return {
         "episodes": total,
         "success_rate": (sum(bool(e.task_success) for e in episodes) / total) if total else 0.0,
+        "seconds_per_episode": round(sum(e.seconds for e in episodes) / total, 3) if total else 0.0,
+        "tokens_per_episode": {
+            k: round(sum(int((e.llm_tokens or {}).get(k, 0)) for e in episodes) / total, 1) if total else 0.0
+            for k in ("prompt", "completion")
+        },
         "families": {
             name: {
                 "episodes": f["episodes"],
                 "success_rate": f["successes"] / f["episodes"],
                 "seconds_per_episode": round(f["seconds"] / f["episodes"], 3),
+                "tokens_per_episode": {
+                    "prompt": round(f["prompt"] / f["episodes"], 1),
+                    "completion": round(f["completion"] / f["episodes"], 1),
+                },
                 "splits": {k: v[0] / v[1] for k, v in f["split"].items()},
             }
             for name, f in families.items()

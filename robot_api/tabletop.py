@@ -50,7 +50,7 @@ class TabletopAPI:
     def _resolve(self, name: str) -> str:
         """The canonical object or place name `name` stands for ('the blue block', 'top_left_corner', ...)."""
         if not isinstance(name, str):
-            raise TypeError(f"expected an object name (str), got {type(name).__name__}")
+            raise TypeError(f"expected an object name (str), got {_describe(name)}")
         if name in PLACES or self.perception.object_visible(name):
             return name
         resolved = resolve_name(name, [*self.perception.object_names(), *PLACES])
@@ -107,6 +107,8 @@ class TabletopAPI:
     def _xy(self, obj_or_pos: str | Sequence[float]) -> np.ndarray:
         if isinstance(obj_or_pos, str):
             return self.get_obj_pos(obj_or_pos)
+        if isinstance(obj_or_pos, (list, tuple)) and any(isinstance(v, str) for v in obj_or_pos):
+            raise TypeError(f"expected an object name (str) or an (x, y) position, got {_describe(obj_or_pos)}")
         p = np.asarray(obj_or_pos, dtype=float).reshape(-1)
         if p.size < 2 or not np.all(np.isfinite(p)):
             raise ValueError(f"expected an (x, y) position or an object name, got {obj_or_pos!r}")
@@ -223,3 +225,11 @@ def _check_workspace(xy: np.ndarray, slack: float = 0.02) -> None:
 
 
 ERRORS = (SafetyError,)
+
+
+def _describe(value: object) -> str:
+    """What a wrong argument is, worded so that the fix is plain (a list of names is the usual mistake)."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        kind = type(value).__name__
+        return f"the {kind} of names {list(value)!r}: pass one name at a time"
+    return type(value).__name__

@@ -110,6 +110,11 @@ def test_bad_arguments_are_clear(api):
         api.get_obj_pos(3)
     with pytest.raises(ValueError, match="nothing to pick up"):
         api.put_first_on_second([0.2, -0.3], "green bowl")
+    # a list of names where one name belongs: the message names the mistake, so a repair round can fix it
+    with pytest.raises(TypeError, match=r"the list of names \['red block'\]: pass one name at a time"):
+        api.put_first_on_second(["red block"], "green bowl")
+    with pytest.raises(TypeError, match="list of names"):
+        api.get_obj_pos(["red block", "green bowl"])
 
 
 def test_values_handed_to_policies_are_plain(api):

@@ -1,7 +1,8 @@
 """Run every tabletop task x seed and report success per instruction family (and per seen/unseen split).
 
 --reference runs the hand-written reference programs (a check of the simulator and the checkers, not of a
-model). --model / --replay generate the policy for each task's command with an LLM.
+model). Otherwise an LLM writes the policy for each task's command: the embedded local model when no endpoint
+is configured, --model/--base-url for an OpenAI-compatible server, --replay FILE for a recorded transcript.
 """
 
 from __future__ import annotations
@@ -46,11 +47,6 @@ def run(args: argparse.Namespace) -> int:
         raise CapError("--seeds must be at least 1")
     if args.reference:
         return _run(names, args)
-    if not (args.model or args.replay):
-        raise CapError(
-            "choose what writes the policies",
-            hint="--reference, or --model M [--base-url U], or --replay FILE",
-        )
     from cap.commands import bench_tabletop_llm
 
     return bench_tabletop_llm.run(names, args)

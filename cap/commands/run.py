@@ -9,9 +9,10 @@ Prints the generated code (highlighted on a terminal) and the result; exits 0 on
 `--blocks`/`--bowls` act in a free scene of your choosing instead of a task's (no success check then). The
 `--json` object is the pinned shape plus `said` (every `say` message) and `executed`.
 
-Answers come from a live OpenAI-compatible endpoint (--model, --base-url) or a recorded transcript
-(--replay FILE, no network). A bundled demo transcript of hand-written reference answers is in
-cap/data/demo_replay.jsonl (see cap/data/README.md).
+Answers come from the local model (the default when no endpoint is set), a live OpenAI-compatible
+endpoint (--model, --base-url) or a recorded transcript (--replay FILE, no network). The demo's transcript,
+recorded from the local model, is cap/data/demo_replay.jsonl; hand-written reference answers are in
+cap/data/reference_replay.jsonl (see cap/data/README.md).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import sys
@@ -39,9 +40,19 @@ def model_identity(model: str) -> dict:
     return {"model": model}
 
 
+def prompts_digest() -> str:
+    """One hash over every prompt template and example file, so a result names the prompts it was made with."""
+    digest = hashlib.sha256()
+    for path in sorted((RESULTS.parent / "prompts").rglob("*")):
+        if path.suffix in (".j2", ".py") and path.is_file():
+            digest.update(path.relative_to(RESULTS.parent).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def tabletop_args(run: dict, out: Path, source: list[str]) -> list[str]:
     args = ["bench", "tabletop", *source, "--seeds", str(run["seeds"]), "--mode", run["mode"]]
     args += ["--repair", str(run["repair"]), "--out", str(out / "episodes.jsonl"), "--json", "--no-cache"]
+    args += ["--api", run.get("api", "chat")]
     if run.get("tasks"):
         args += ["--tasks", *run["tasks"]]
     return args
@@ -49,7 +60,7 @@ def tabletop_args(run: dict, out: Path, source: list[str]) -> list[str]:
 
 def humaneval_args(run: dict, out: Path, source: list[str]) -> list[str]:
     args = ["bench", "humaneval", *source, "--mode", run["mode"], "--out", str(out / "run"), "--json"]
-    args += ["--parallel", "1", "--no-cache"]
+    args += ["--parallel", "1", "--no-cache", "--api", run.get("api", "chat")]
     if run.get("limit"):
         args += ["--limit", str(run["limit"])]
     if run.get("repair"):
@@ -82,6 +93,12 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--tasks", nargs="+")
     parser.add_argument("--limit", type=int)
+    parser.add_argument(
+        "--api",
+        choices=["chat", "completions"],
+        default="chat",
+        help="how the model is asked (see `cap run --help`)",
+    )
     args = parser.parse_args()
 
     out = RESULTS / args.benchmark / args.name
@@ -90,7 +107,9 @@ def main() -> int:
         "benchmark": args.benchmark,
         "mode": args.mode,
         "repair": args.repair,
+        "api": args.api,
         **model_identity(args.model),
+        "prompts_sha256": prompts_digest(),
     }
     if args.benchmark == "tabletop":
         run |= {"seeds": args.seeds, "tasks": args.tasks or []}

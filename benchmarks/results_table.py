@@ -2,8 +2,12 @@
 
     .venv/bin/python benchmarks/results_table.py
 
-Tabletop: success per instruction family x {seen, unseen attributes}, families grouped by seen/unseen
-instructions, one column per recorded configuration. HumanEval: pass@1 and helpers per problem per mode.
+Tabletop, in the paper's shape: success per instruction family x {seen, unseen attributes}, families grouped
+by seen/unseen instructions, one pair of columns per recorded configuration; then the totals per group with
+and without execution feedback. "First program" is derived from the same episodes: the episode succeeded
+with the model's first program (no repair round), which is exactly what `--repair 0` would have scored,
+because generation is greedy and a first program that fails its dry run would have failed without repair.
+HumanEval: pass@1 and helpers generated per problem per recorded run.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
+GROUPS = ("seen", "unseen", "extra")
 
 
 def load(benchmark: str) -> dict[str, tuple[dict, dict, list[dict]]]:
@@ -29,6 +34,14 @@ def load(benchmark: str) -> dict[str, tuple[dict, dict, list[dict]]]:
     return found
 
 
+def first_program_succeeded(record: dict) -> bool:
+    return bool(record["task_success"]) and not any(a.get("kind") == "fix" for a in record["attempts"])
+
+
+def _frac(a: int, b: int) -> str:
+    return f"{a}/{b} = {100 * a / b:.0f} %" if b else "-"
+
+
 def tabletop() -> str:
     from robot_api.tasks import TASKS
 
@@ -39,61 +52,76 @@ def tabletop() -> str:
     split_of = {t.name: "seen" if t.seen else "unseen" for t in TASKS.values()}
     instructions = {t.family: t.instructions for t in TASKS.values()}
     names = list(configs)
-    header = "| family | instructions | " + " | ".join(f"{n}: seen attrs | {n}: unseen attrs" for n in names)
-    rows = [header + " |", "|---|---|" + "---|---|" * len(names)]
-    cells: dict[tuple[str, str], dict[str, str]] = {}
+    # (family, attribute split) -> config -> [successes, first-program successes, episodes]
+    cells: dict[tuple[str, str], dict[str, list[int]]] = {}
     for name, (_, _, records) in configs.items():
         for r in records:
             if r["status"] == "infra_error":
                 continue
-            key = (family_of[r["task"]], split_of[r["task"]])
-            ok = bool(r["task_success"])
-            prev = cells.setdefault(key, {}).get(name, "0/0")
-            a, b = map(int, prev.split("/"))
-            cells[key][name] = f"{a + ok}/{b + 1}"
-    families = sorted(
-        {f for f, _ in cells}, key=lambda f: (["seen", "unseen", "extra"].index(instructions[f]), f)
-    )
+            cell = cells.setdefault((family_of[r["task"]], split_of[r["task"]]), {}).setdefault(
+                name, [0, 0, 0]
+            )
+            cell[0] += bool(r["task_success"])
+            cell[1] += first_program_succeeded(r)
+            cell[2] += 1
+    header = "| family | instructions | " + " | ".join(f"{n}: seen attrs | {n}: unseen attrs" for n in names)
+    rows = [header + " |", "|---|---|" + "---|---|" * len(names)]
+    families = sorted({f for f, _ in cells}, key=lambda f: (GROUPS.index(instructions[f]), f))
     for family in families:
         row = [family, instructions[family]]
         for n in names:
-            row += [cells.get((family, split), {}).get(n, "-") for split in ("seen", "unseen")]
+            for split in ("seen", "unseen"):
+                c = cells.get((family, split), {}).get(n)
+                row.append(f"{c[0]}/{c[2]}" if c else "-")
         rows.append("| " + " | ".join(row) + " |")
-    totals = []
-    for group in ("seen", "unseen", "extra"):
-        line = [f"**{group}-instruction families**", ""]
+
+    totals = [
+        "",
+        "| instructions | attributes | " + " | ".join(f"{n}: first program | {n}" for n in names) + " |",
+    ]
+    totals.append("|---|---|" + "---|---|" * len(names))
+    for group in GROUPS:
+        for split in ("seen", "unseen"):
+            line = [f"{group}", split]
+            for n in names:
+                got = [
+                    cells[k][n]
+                    for k in cells
+                    if instructions[k[0]] == group and k[1] == split and n in cells[k]
+                ]
+                ok, first, total = (sum(c[i] for c in got) for i in range(3))
+                line += [_frac(first, total), _frac(ok, total)]
+            totals.append("| " + " | ".join(line) + " |")
+    costs = ["", "| per episode (mean) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for label, value in (
+        ("seconds", lambda r: r["seconds"]),
+        ("model calls", lambda r: r["llm_calls"]),
+        ("prompt tokens (cached prefix included)", lambda r: (r.get("llm_tokens") or {}).get("prompt", 0)),
+        ("completion tokens", lambda r: (r.get("llm_tokens") or {}).get("completion", 0)),
+    ):
+        line = [label]
         for n in names:
-            a = b = 0
-            for (family, _), per in cells.items():
-                if instructions[family] == group and n in per:
-                    x, y = map(int, per[n].split("/"))
-                    a, b = a + x, b + y
-            line += [f"{a}/{b} = {100 * a / b:.0f} %" if b else "-", ""]
-        totals.append("| " + " | ".join(line) + " |")
-    timing = ["| seconds per episode (mean) | |"]
-    tokens = ["| LLM calls per episode (mean) | |"]
-    repaired = ["| successes that needed a repair round | |"]
-    for n in names:
-        records = [r for r in configs[n][2] if r["status"] != "infra_error"]
-        timing[0] += f" {sum(r['seconds'] for r in records) / max(len(records), 1):.1f} | |"
-        tokens[0] += f" {sum(r['llm_calls'] for r in records) / max(len(records), 1):.1f} | |"
-        fixed = [
-            r for r in records if r["task_success"] and any(a.get("kind") == "fix" for a in r["attempts"])
-        ]
-        repaired[0] += f" {len(fixed)} of {sum(1 for r in records if r['task_success'])} | |"
-    return "\n".join(rows + totals + timing + tokens + repaired)
+            records = [r for r in configs[n][2] if r["status"] != "infra_error"]
+            line.append(f"{sum(value(r) for r in records) / max(len(records), 1):.1f}")
+        costs.append("| " + " | ".join(line) + " |")
+    return "\n".join(rows + totals + costs)
 
 
 def humaneval() -> str:
     configs = load("humaneval")
     if not configs:
         return "(no HumanEval results yet)"
-    rows = ["| mode | problems | pass@1 | helpers generated per problem |", "|---|---|---|---|"]
-    for _, (run, summary, _) in configs.items():
+    rows = [
+        "| run | mode | api | problems | pass@1 | helpers generated per problem |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, (run, summary, _) in configs.items():
         mode = run["mode"]
         result = summary.get(mode, {})
         helpers = result.get("helpers_per_problem", "-")
-        rows.append(f"| {mode} | first {run.get('limit') or 164} | {result.get('pass@1')} | {helpers} |")
+        problems = f"first {run['limit']}" if run.get("limit") else "all 164"
+        api = run.get("api", "chat")
+        rows.append(f"| {name} | {mode} | {api} | {problems} | {result.get('pass@1')} | {helpers} |")
     return "\n".join(rows)
 
 

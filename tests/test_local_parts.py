@@ -241,6 +241,54 @@ def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
     assert shared == 84 + 1990 and len(entry.tokens) == len(prompt)
 
 
+def test_an_edited_prompt_is_stored_although_its_old_version_covers_most_of_it():
+    """After a prompt edit the old entry still matches the unchanged first examples (here 1,700 of 2,400
+    tokens): the new prompt must be stored, or every call evaluates the edited 700 tokens again, for good."""
+    from lmp.local.prompt_cache import LlamaContextStates
+
+    class FakeLlama:
+        def __init__(self):
+            self.input_ids = np.zeros(4096, dtype=np.int32)
+            self.n_tokens = 0
+
+    class FakeStates(LlamaContextStates):
+        def __init__(self, llm, cache):
+            self.llm, self.cache, self._missed = llm, cache, False
+
+        def _save(self):
+            return b"state"
+
+        def _load(self, entry):
+            self.llm.input_ids[: len(entry.tokens)] = entry.tokens
+            self.llm.n_tokens = len(entry.tokens)
+
+        def truncate(self, n):
+            self.llm.n_tokens = min(self.llm.n_tokens, n)
+
+    def evaluate(states, llm, prompt):
+        covered = states.prepare(list(prompt))
+        llm.input_ids[: len(prompt)] = prompt
+        llm.n_tokens = len(prompt)
+        states.store()
+        return covered
+
+    cache = PromptStateCache(memory_bytes=1 << 24)
+    cache.put(_tokens((1, 1700), (2, 650)), b"old prompt")  # the prefix entry of the prompt before the edit
+    llm = FakeLlama()
+    states = FakeStates(llm, cache)
+    edited = _tokens((1, 1700), (3, 700))
+    other_lmp = _tokens((8, 1500))  # LMPs alternate, so the live context rarely holds the last prompt
+    assert evaluate(states, llm, np.concatenate([edited, _tokens((4, 30))])) == 1700
+    evaluate(states, llm, other_lmp)
+    assert evaluate(states, llm, np.concatenate([edited, _tokens((5, 30))])) >= 2400  # the edited prefix
+    evaluate(states, llm, other_lmp)
+    assert evaluate(states, llm, np.concatenate([edited, _tokens((6, 30))])) >= 2400
+    # a query on top of a cached prefix is not stored (it would only churn the cache)
+    before = cache.stats["stored"]
+    evaluate(states, llm, np.concatenate([edited, _tokens((7, 200))]))
+    assert cache.stats["stored"] == before
+
+
 def test_the_runtime_build_flags_reach_cmake_as_single_arguments():
     """scikit-build-core splits CMAKE_ARGS with shlex: each -D flag must survive as one argument, and on
     x86-64 the AMX kernels (which segfault on this machine's CPU) are compiled out."""

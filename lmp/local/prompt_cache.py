@@ -36,6 +36,13 @@ MIN_SHARED_PREFIX = 64  # tokens: a shorter common prefix is no LMP prefix
 USEFUL_FRACTION = 0.5
 
 
+# A prompt whose cached part leaves more than this many tokens to evaluate is stored as a new candidate. A
+# query, an `objects = [...]` line or a fix request's code and error (tens to a few hundred tokens) stay under
+# it, so they do not churn the cache; an edited few-shot prefix (hundreds of tokens) does not.
+def uncovered_allowance(prompt_tokens: int) -> int:
+    return max(256, prompt_tokens // 5)
+
+
 def worth_using(entry_tokens: int, shared: int) -> bool:
     return shared >= MIN_SHARED_PREFIX and shared >= USEFUL_FRACTION * entry_tokens
 
@@ -225,9 +232,10 @@ class LlamaContextStates:
         wanted = np.asarray(tokens, dtype=np.int32)
         live = common_prefix(np.asarray(llm.input_ids[: llm.n_tokens], dtype=np.int32), wanted)
         entry, shared = self.cache.best(wanted)
-        # Store this prompt afterwards unless the cache already covers most of it: a hit on a short entry
-        # (a header several LMPs share) must not keep this LMP's own prefix out of the cache.
-        self._missed = entry is None or shared < USEFUL_FRACTION * len(wanted)
+        # Store this prompt afterwards unless the cache already covers nearly all of it: a hit on a short
+        # entry (a header several LMPs share), or on the older version of an edited prompt (its first
+        # examples unchanged), must not keep this LMP's own prefix out of the cache for good.
+        self._missed = entry is None or len(wanted) - shared > uncovered_allowance(len(wanted))
         if entry is None:
             return min(live, len(tokens) - 1)
         if shared > live and entry.state is not None:

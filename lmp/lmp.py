@@ -220,12 +220,13 @@ class LMP:
             out.append(Generation(self.name, query, context, use_query, code, to_exec, [text]))
         return out
 
-    def fix(self, generation: Generation, failure: Failure) -> Generation:
+    def fix(self, generation: Generation, failure: Failure, temperature: float | None = None) -> Generation:
         """Ask for a corrected program after `generation`'s code failed as `failure` says (prompts/fix.j2).
 
         The request is the original one plus the failed code and the error, under the LMP name `<name>/fix`
         and a query that adds the failure's summary, so transcripts show what was fed back and replays find
-        it. Raises LMPError when the answer has no usable code, LLMUnavailable when the model cannot be asked.
+        it. `temperature` overrides the LMP's (a second, sampled fix when the greedy one repeated the failed
+        code). Raises LMPError when the answer has no usable code, LLMUnavailable when the model cannot be asked.
         """
         cfg = self.config
         original = self._request(generation.query, generation.context)
@@ -246,7 +247,7 @@ class LMP:
                 query=query,
                 prompt=f"{original.prompt}{ask}\n{generation.use_query}\n",
                 stop=cfg.stop,
-                temperature=cfg.temperature,
+                temperature=cfg.temperature if temperature is None else temperature,
                 max_tokens=cfg.max_tokens,
             )
         else:
@@ -259,7 +260,7 @@ class LMP:
                 lmp=f"{cfg.name}/fix",
                 query=query,
                 messages=messages,
-                temperature=cfg.temperature,
+                temperature=cfg.temperature if temperature is None else temperature,
                 max_tokens=cfg.max_tokens,
             )
         raw = self._ask(fixed)

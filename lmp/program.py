@@ -27,6 +27,19 @@ from lmp.fgen import FunctionGenerator, definitions_only
 from lmp.library import GeneratedFunction
 from lmp.lmp import LMP, Failure, Generation, LLMUnavailable, LMPError
 
+RESAMPLE_TEMPERATURE = 0.8  # for a fix answer that repeated the failed program
+
+
+def same_program(a: str, b: str) -> bool:
+    """The same statements, comments, blank lines and `say(...)` messages aside."""
+    return _statements(a) == _statements(b)
+
+
+def _statements(code: str) -> list[str]:
+    lines = (line.rstrip() for line in code.splitlines())
+    return [x for x in lines if x.strip() and not x.lstrip().startswith(("#", "say("))]
+
+
 _LINE_SUFFIX = re.compile(r" \(line \d+( of [^)]*)?\)$")
 
 
@@ -342,6 +355,11 @@ class Program:
             return self._fix_helper(base, helper, execute, round_)
         try:
             fixed = self.lmp.fix(base.run.generation, base.failure)
+            if same_program(fixed.code, base.run.generation.code):
+                # A greedy model often answers a fix request with the failed code itself (every fix of the
+                # completions API in our tuning runs): running it again would only fail again, so draw one
+                # sampled answer instead. The transcript keeps both (same key, in order), so replays agree.
+                fixed = self.lmp.fix(base.run.generation, base.failure, temperature=RESAMPLE_TEMPERATURE)
         except LLMUnavailable:
             raise
         except LMPError as exc:

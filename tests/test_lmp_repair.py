@@ -61,10 +61,12 @@ def test_an_error_in_a_helper_of_an_earlier_command_fixes_that_helper():
 
 
 def test_rounds_are_bounded_and_zero_means_one_attempt():
-    prog, backend = program({"ui": ["1 / 0"] * 5})
+    prog, backend = program({"ui": ["1 / 0"] * 8})
     assert len(prog.solve("q", "", execute, rounds=0).attempts) == 1
     solution = prog.solve("q", "", execute, rounds=3)
     assert len(solution.attempts) == 4 and not solution.ok and solution.run is None
+    # each round's answer repeated the failed program, so each was drawn once more: 1 + 3 x 2 requests
+    assert len(backend.requests) == 1 + 1 + 3 * 2
 
 
 def test_a_fix_answer_without_code_ends_the_search():

@@ -122,7 +122,8 @@ def test_every_attempt_failing_leaves_the_world_as_it_was():
     assert [a["kind"] for a in ep.attempts] == ["generate", "fix", "fix"]
     assert "SafetyError" in ep.attempts[-1]["error"] and ep.attempts[-1]["line"] == 2
     assert ep.error.endswith("(line 2 of the generated code)")
-    assert len(fix_requests(backend)) == 2
+    # round 2's greedy answer repeated round 1's program, so it was drawn once more at a temperature
+    assert [r.temperature for r in fix_requests(backend)] == [0.0, 0.0, 0.8]
     assert unchanged(start, end)
 
 
@@ -296,3 +297,27 @@ def test_a_sandbox_violation_is_fed_back_like_an_error():
     assert ep.status == "ok" and ep.task_success is True
     (fix,) = fix_requests(backend)
     assert "import os" in fix.messages[-2]["content"]  # the failed program, shown back to the model
+
+
+def test_a_fix_that_repeats_the_failed_program_is_drawn_again_at_a_temperature():
+    failing = "say('ok')\nput_first_on_second('green block', corner_pos)"
+    fixes = iter([fenced("say('again')\n" + failing.split("\n")[1]), fenced(GOOD)])
+
+    def answer(request):
+        if request.lmp == "tabletop_ui/fix":
+            return next(fixes)
+        return fenced(failing)
+
+    ep, backend, _, _ = episode({}, backend=ScriptedBackend(answer), repair=1)
+    assert ep.status == "ok" and ep.task_success is True, ep
+    asked = fix_requests(backend)
+    assert [r.temperature for r in asked] == [0.0, 0.8]  # greedy first; the repeat is drawn again, once
+    assert asked[0].query == asked[1].query  # one key: a replay gives the two answers in order
+    assert [a["kind"] for a in ep.attempts] == ["generate", "fix"] and ep.attempts[1]["code"] == GOOD
+
+
+def test_same_program_ignores_comments_blank_lines_and_messages():
+    from lmp.program import same_program
+
+    assert same_program("say('a')\nx = 1\n# note\n\ny = 2", "x = 1\ny = 2  \nsay('b')")
+    assert not same_program("x = 1", "x = 2")

@@ -79,3 +79,55 @@ def test_examples_are_keyed_uniquely():
     for name in ("tabletop_ui", "parse_obj_name", "parse_position", "parse_question", "transform_shape_pts"):
         keys = [example_key(ex) for ex in prompts.examples(name)]
         assert len(keys) == len(set(keys)), name
+
+
+TABLETOP_PROMPTS = (
+    "tabletop_ui",
+    "parse_obj_name",
+    "parse_position",
+    "parse_question",
+    "transform_shape_pts",
+    "fgen",
+)
+
+
+def unseen_phrases() -> list[str]:
+    """What a query may not say: every unseen attribute as it appears in the benchmark's commands."""
+    from robot_api.attributes import UNSEEN
+
+    phrases = [*UNSEEN.places, *UNSEEN.distances, *UNSEEN.magnitudes, *UNSEEN.nths, *UNSEEN.lines]
+    phrases += [f"{w} the {d}" for d in UNSEEN.directions for w in ("to", "from")]
+    phrases += [f"{d} most" for d in UNSEEN.directions]
+    phrases += [f"{cm}{sep}cm" for cm in UNSEEN.offsets_cm for sep in ("", " ")]
+    return phrases
+
+
+def unseen_in(example: prompts.Example) -> list[str]:
+    """The unseen attributes an example shows: an unseen color anywhere (scene, query, code), any other unseen
+    attribute (place, direction, distance, ordinal, ...) in its query."""
+    import re
+
+    from robot_api.scene import UNSEEN_COLORS
+
+    text = f"{example.context}\n{example.query}\n{example.code}"
+    shown = [c for c in UNSEEN_COLORS if re.search(rf"\b{c}\b", text)]
+    return shown + [p for p in unseen_phrases() if re.search(rf"\b{re.escape(p)}\b", example.query)]
+
+
+@pytest.mark.parametrize("name", TABLETOP_PROMPTS)
+def test_examples_show_only_seen_attributes(name):
+    """The unseen split measures attributes the prompt never showed (the paper's protocol), so no example may
+    show one."""
+    for ex in prompts.examples(name):
+        assert not unseen_in(ex), f"{name}: {ex.query!r} shows unseen attributes {unseen_in(ex)}"
+
+
+def test_the_seen_attribute_check_catches_unseen_examples():
+    bad = prompts.Example(
+        "pick up the block to the right of the red bowl and place it on the bottom side", "x = 1"
+    )
+    assert set(unseen_in(bad)) == {"to the right", "bottom side"}
+    assert unseen_in(prompts.Example("the blocks", "ret_val = []", "objects = ['pink block']")) == ["pink"]
+    assert unseen_in(prompts.Example("put the blocks on the farthest bowl", "x = 1")) == ["farthest"]
+    assert unseen_in(prompts.Example("move it 5cm up", "x = 1")) == ["5cm"]
+    assert not unseen_in(prompts.Example("move the green block to the top right corner", "x = 1"))

@@ -13,7 +13,7 @@ def stack_objects_in_order(object_names):
 # define function: block_positions = get_obj_positions_np(block_names).
 def get_obj_positions_np(obj_names):
     return np.array([get_obj_pos(name) for name in obj_names])
-# define function: closest_block_idx = get_closest_idx(points=block_positions, point=get_obj_pos('purple bowl')).
+# define function: closest_block_idx = get_closest_idx(points=block_positions, point=get_obj_pos('blue bowl')).
 def get_closest_idx(points, point):
     distances = np.linalg.norm(np.asarray(points) - np.asarray(point), axis=1)
     return int(np.argmin(distances))
@@ -45,7 +45,7 @@ def rotate_pts_around_centroid_np(pts, angle):
     centroid = np.mean(pts, axis=0)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     return (pts - centroid) @ rotation.T + centroid
-# define function: inside = bbox_contains_pt(container_name='green bowl', obj_name='pink block').
+# define function: inside = bbox_contains_pt(container_name='green bowl', obj_name='red block').
 def bbox_contains_pt(container_name, obj_name):
     (x_min, y_min, _), (x_max, y_max, _) = get_bbox(container_name)
     x, y = get_obj_pos(obj_name)

@@ -2,8 +2,8 @@
 ## Without an objects line, the examples run against tests' default scene with a small triangle as shape_pts.
 # make it bigger by 1.5.
 new_shape_pts = scale_pts_around_centroid_np(shape_pts, scale_x=1.5, scale_y=1.5)
-# move it to the right by 10cm.
-new_shape_pts = translate_pts_np(shape_pts, delta=[0.1, 0])
+# move it to the left by 10cm.
+new_shape_pts = translate_pts_np(shape_pts, delta=[-0.1, 0])
 # rotate it by 30 degrees.
 new_shape_pts = rotate_pts_around_centroid_np(shape_pts, angle=np.deg2rad(30))
 # rotate it clockwise by 40 degrees and make it slightly smaller.

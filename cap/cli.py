@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "_run"):
         parser.print_help(sys.stderr)
         return 2
+    from cap.llm_options import resolve_api
+
+    resolve_api(args)
     try:
         return int(args._run(args) or 0)
     except CapError as exc:

@@ -10,7 +10,11 @@ if TYPE_CHECKING:
     from lmp import LLMClient
 
 
-def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> None:
+def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True, local_api: str = "chat") -> None:
+    """The shared model flags. `local_api` is the API the embedded local model is asked through when --api is
+    not given (the tabletop LMPs measure best as plain completions of their few-shot programs; see
+    results/tuning); an endpoint is asked through chat, which every OpenAI-compatible server offers."""
+    parser.set_defaults(local_api=local_api)
     group = parser.add_argument_group("language model")
     group.add_argument(
         "--model",
@@ -27,8 +31,8 @@ def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> N
     group.add_argument(
         "--api",
         choices=["chat", "completions"],
-        default="chat",
-        help="which OpenAI API to call (default: chat)",
+        default=None,
+        help=f"which OpenAI API to call (default: {local_api} for the local model, chat for an endpoint)",
     )
     if replay:
         group.add_argument(
@@ -41,6 +45,13 @@ def add_llm_arguments(parser: argparse.ArgumentParser, replay: bool = True) -> N
         metavar="FILE",
         help="SQLite response cache (default: $CAP_CACHE or ~/.cache/cap/llm.sqlite)",
     )
+
+
+def resolve_api(args: argparse.Namespace) -> None:
+    """Fill in `args.api` when --api was not given (called once, at the CLI's edge)."""
+    if getattr(args, "api", "") is None:
+        local = wants_local(args) and not getattr(args, "replay", None)
+        args.api = getattr(args, "local_api", "chat") if local else "chat"
 
 
 def build_client(args: argparse.Namespace) -> LLMClient:
@@ -68,7 +79,7 @@ def build_client(args: argparse.Namespace) -> LLMClient:
                 )
             from lmp.backends.openai_backend import OpenAIBackend  # imports the SDK only when needed
 
-            backend = OpenAIBackend(model=args.model, base_url=args.base_url, api=args.api)
+            backend = OpenAIBackend(model=args.model, base_url=args.base_url, api=args.api or "chat")
     except LLMError as exc:
         raise CapError(str(exc)) from None
     cache = None if args.no_cache else ResponseCache(args.cache_path)
@@ -102,7 +113,7 @@ def local_backend(args: argparse.Namespace):  # -> LocalBackend (imported lazily
     model = args.model or os.environ.get("CAP_MODEL") or "local"
     size = model.partition(":")[2] or os.environ.get("CAP_LOCAL_SIZE") or catalog.DEFAULT_SIZE
     try:
-        return LocalBackend(size=size, model_file=getattr(args, "model_path", None), api=args.api)
+        return LocalBackend(size=size, model_file=getattr(args, "model_path", None), api=args.api or "chat")
     except KeyError as exc:
         raise CapError(str(exc.args[0]), hint="use --model local or --model local:0.5b") from None
     except LocalModelMissing as exc:

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="append one JSON record per episode to this file; a rerun skips the episodes already in it",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    add_llm_arguments(parser)
+    add_llm_arguments(parser, local_api="completions")
     from cap.commands.run import add_stack_arguments
     from cap.evals.common.executor import add_ray_arguments
 

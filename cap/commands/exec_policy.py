@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (the pinned shape, plus `said`)"
     )
-    add_llm_arguments(parser)
+    add_llm_arguments(parser, local_api="completions")
     parser.epilog = "--model/--replay make the nested LMPs available to the policy; without them, calling one is an error."
     add_robot_arguments(parser)
 

@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="file that keeps typed lines across sessions",
     )
     add_stack_arguments(parser)
-    add_llm_arguments(parser)
+    add_llm_arguments(parser, local_api="completions")
     add_robot_arguments(parser)
 
 

@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CPU seconds the policy code itself may use (default 5; robot motion does not count)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object (the pinned shape)")
-    add_llm_arguments(parser)
+    add_llm_arguments(parser, local_api="completions")
     add_robot_arguments(parser)
 
 
@@ -116,7 +116,7 @@ def build_stack(args: argparse.Namespace, client):
     options = StackOptions(
         mode=args.mode,
         max_depth=args.max_depth,
-        api=getattr(args, "api", "chat"),
+        api=getattr(args, "api", None) or "chat",
         repair=repair,
         samples=samples,
         temperature=temperature,

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=120.0, help="wall-clock limit per command (default 120)"
     )
     add_stack_arguments(parser)
-    add_llm_arguments(parser)
+    add_llm_arguments(parser, local_api="completions")
 
 
 def run(args: argparse.Namespace) -> int:

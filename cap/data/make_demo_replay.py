@@ -1,7 +1,7 @@
 """Records demo_replay.jsonl: the demo's three commands answered by the local model, through the real stack.
 
 Every record is the local model's answer (its name in "model", the GGUF file's sha256 in "usage"), recorded
-with the demo's settings (hierarchical, execution feedback on), so `make demo` on a machine without the model
+with the demo's settings (hierarchical, execution feedback on, the completions API), so `make demo` on a machine without the model
 replays exactly what the model did here, failures included. Rerun after changing a prompt or the scenes:
 
     .venv/bin/python cap/data/make_demo_replay.py
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cap.evals.tabletop import TabletopSession
 from cap.llm_episode import run_command
-from cap.policy_stack import PolicyStack
+from cap.policy_stack import PolicyStack, StackOptions
 from lmp import LLMClient, TranscriptWriter
 from lmp.backends.local import LocalBackend
 from robot_api.tabletop import TabletopAPI
@@ -27,8 +27,9 @@ def main() -> int:
     partial = OUT.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     with TranscriptWriter(partial) as transcript:
-        client = LLMClient(LocalBackend(), transcript=transcript)
-        stack = PolicyStack(client, TabletopAPI.describe())
+        # the API `cap run` uses for the local model by default (cap/llm_options.py: local_api)
+        client = LLMClient(LocalBackend(api="completions"), transcript=transcript)
+        stack = PolicyStack(client, TabletopAPI.describe(), StackOptions(api="completions"))
         with TabletopSession(extra_api=stack.nested_functions()) as session:
             stack.bind(session.sandbox.run)
             for task, seed in EPISODES:

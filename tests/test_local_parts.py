@@ -283,9 +283,14 @@ def test_an_edited_prompt_is_stored_although_its_old_version_covers_most_of_it()
     assert evaluate(states, llm, np.concatenate([edited, _tokens((5, 30))])) >= 2400  # the edited prefix
     evaluate(states, llm, other_lmp)
     assert evaluate(states, llm, np.concatenate([edited, _tokens((6, 30))])) >= 2400
+    # a late edit (the last examples of a long prompt) is stored too
+    late = _tokens((1, 1700), (3, 330), (9, 400))
+    assert evaluate(states, llm, np.concatenate([late, _tokens((4, 30))])) == 2030
+    evaluate(states, llm, other_lmp)
+    assert evaluate(states, llm, np.concatenate([late, _tokens((5, 30))])) >= 2430
     # a query on top of a cached prefix is not stored (it would only churn the cache)
     before = cache.stats["stored"]
-    evaluate(states, llm, np.concatenate([edited, _tokens((7, 200))]))
+    evaluate(states, llm, np.concatenate([edited, _tokens((7, 150))]))  # e.g. a fix request
     assert cache.stats["stored"] == before
 
 

@@ -290,7 +290,7 @@ def test_an_edited_prompt_is_stored_although_its_old_version_covers_most_of_it()
     assert evaluate(states, llm, np.concatenate([late, _tokens((5, 30))])) >= 2430
     # a query on top of a cached prefix is not stored (it would only churn the cache)
     before = cache.stats["stored"]
-    evaluate(states, llm, np.concatenate([edited, _tokens((7, 150))]))  # e.g. a fix request
+    evaluate(states, llm, np.concatenate([late, _tokens((7, 150))]))  # e.g. a fix request
     assert cache.stats["stored"] == before
 
 

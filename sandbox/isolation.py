@@ -16,6 +16,7 @@ import functools
 import os
 import resource
 import signal
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -287,23 +288,29 @@ class _CapData(ctypes.Structure):
     ]
 
 
-@functools.cache  # decided in the zygote, before Landlock
+@functools.cache  # decided in the zygote, before Landlock (inside its mount namespace, if it has one)
 def unprivileged_can_read_python() -> bool:
     """Whether a user with no rights of its own can reach every readable path (the Python installation may
-    live under a private home directory, e.g. /root/.pyenv): every ancestor must be searchable by others."""
+    live under a private home directory, e.g. /root/.pyenv): each must be readable by others (a directory
+    also searchable) and every ancestor searchable. In the sandbox's mount namespace the ancestors are
+    directories of its own root, searchable by anyone."""
     for path in readable_paths():
         here = os.path.abspath(path)
-        while True:
+        try:
+            mode = os.stat(here).st_mode
+        except OSError:
+            continue
+        needed = 0o005 if stat.S_ISDIR(mode) else 0o004
+        if mode & needed != needed:
+            return False
+        while here != "/":
+            here = os.path.dirname(here)
             try:
                 mode = os.stat(here).st_mode
             except OSError:
                 break
             if not mode & 0o001:
                 return False
-            parent = os.path.dirname(here)
-            if parent == here:
-                break
-            here = parent
     return True
 
 
@@ -331,6 +338,26 @@ def drop_privileges() -> str:
         _LIBC.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
     _no_ambient()
     return "nobody" + (" (+CAP_DAC_READ_SEARCH: Python is readable by root only)" if keep_read else "")
+
+
+def drop_all_capabilities() -> None:
+    """Empty effective, permitted and inheritable sets (and no ambient ones): what a process keeps after it
+    needs no privilege at all."""
+    _no_ambient()
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)(_CapData(0, 0, 0), _CapData(0, 0, 0))
+    if _LIBC.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+PR_SET_DUMPABLE = 4
+
+
+def not_dumpable() -> None:
+    """No core dumps and, above all, no ptrace or /proc access by processes of the same uid: a run child
+    waiting for its program must be out of reach of the child running now (seccomp forbids ptrace too)."""
+    if _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 def _no_ambient() -> None:

@@ -40,6 +40,8 @@ class Sandbox:
     cpu_seconds: CPU seconds the code itself may use per run (None: as many as `timeout`); a runaway loop
     ends after these, however long the wall-clock limit is. The kernel counts whole seconds, so the limit
     takes effect between `cpu_seconds` and `cpu_seconds + 1`.
+    landlock, seccomp, mount_namespace: turn a layer off (for tests and for comparing; each is on by default
+    and reported in `layers` where the kernel refuses it).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Sandbox:
         seccomp: bool = True,
         workers: int = 1,
         cpu_seconds: float | None = None,
+        mount_namespace: bool = True,
     ):
         if profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
@@ -74,6 +77,7 @@ class Sandbox:
         self._env = {
             "CAP_SANDBOX_LANDLOCK": "1" if landlock else "0",
             "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0",
+            "CAP_SANDBOX_MOUNTNS": "1" if mount_namespace else "0",
         }
         self._definitions: list[str] = []
         self._idle: list[Worker] = []

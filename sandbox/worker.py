@@ -24,7 +24,7 @@ import traceback
 from itertools import chain
 from typing import Any
 
-from sandbox import api_errors, isolation, wire
+from sandbox import api_errors, isolation, mountns, wire
 from sandbox.namespace import policy_builtins, preload
 from sandbox.validate import Violation, compile_policy
 
@@ -385,9 +385,18 @@ class Prepared:
             "rlimits": True,
             "landlock": False,
             "seccomp": len(self.seccomp) == 2,
-            "privileges_detail": _privileges_of_children(),
-            "privileges": _DROP_PRIVILEGES or os.geteuid() != 0,
+            "mount_namespace": False,
         }
+        # Before Landlock (which forbids changing mounts) and before the privilege check (inside, the
+        # directories leading to the Python installation are searchable by anyone).
+        if os.environ.get("CAP_SANDBOX_MOUNTNS", "1") == "1":
+            try:
+                self.layers["mount_namespace_detail"] = mountns.enter(isolation.readable_paths())
+                self.layers["mount_namespace"] = True
+            except Exception as exc:  # reported; the other layers hold on their own
+                self.layers["mount_namespace_error"] = str(exc)
+        self.layers["privileges_detail"] = _privileges_of_children()
+        self.layers["privileges"] = _DROP_PRIVILEGES or os.geteuid() != 0
         # Landlock binds this process and everything it forks (each worker then nests a domain of its own).
         if os.environ.get("CAP_SANDBOX_LANDLOCK", "1") == "1" and isolation.landlock_abi():
             try:

@@ -392,8 +392,9 @@ def apply_rlimits(
         limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
     if cpu_seconds:
         # SIGXCPU at the soft limit (so the outcome can say "CPU time limit"), SIGKILL a second later for
-        # code that catches it.
-        soft = int(cpu_seconds) + 1
+        # code that catches it. Counted from now: a spare child used some CPU getting ready.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(cpu_seconds + usage.ru_utime + usage.ru_stime) + 1
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)

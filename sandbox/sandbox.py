@@ -23,7 +23,7 @@ from sandbox import api_errors, wire
 from sandbox.outcome import STATUSES, Outcome
 from sandbox.session import Session
 from sandbox.validate import Violation, validate
-from sandbox.worker_handle import Worker, kill_group
+from sandbox.worker_handle import Worker, kill_group, valid_pid
 from sandbox.zygote import SandboxUnavailable, Zygote
 
 PROFILES = ("policy", "program")
@@ -78,6 +78,7 @@ class Sandbox:
             "CAP_SANDBOX_LANDLOCK": "1" if landlock else "0",
             "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0",
             "CAP_SANDBOX_MOUNTNS": "1" if mount_namespace else "0",
+            "CAP_SANDBOX_PROFILE": profile,
         }
         self._definitions: list[str] = []
         self._idle: list[Worker] = []
@@ -254,11 +255,24 @@ class Sandbox:
         back as `Outcome.value`. `timeout` and `cpu_seconds` override the sandbox's for this run.
         """
         started = time.perf_counter()
-        request = self._request(code, return_name, inputs, timeout, started, cpu_seconds)
-        if isinstance(request, Outcome):
-            return request
+        if not isinstance(code, str):
+            raise TypeError(f"code must be a str, not {type(code).__name__}")
+        request = self._request(code, return_name, inputs, timeout, started, cpu_seconds, check=False)
+        assert isinstance(request, dict)
         worker = self._start_child(request)
+        # Checked here while the child compiles: the child checks the same program (with its definitions,
+        # never less strictly) before it runs any of it, so a program refused here has not run there either.
+        refused = self._check(code, started)
+        if refused is not None:
+            self._drop_run(worker)
+            return refused
         return self._finish(worker, request, started, keep_worker=False)
+
+    def _drop_run(self, worker: Worker) -> None:
+        """End the child of a run that is not to be served (its exit is read before the worker's next run)."""
+        worker.exiting = True
+        self._kill(worker.child_pid)
+        self._release(worker)
 
     def session(self) -> Session:
         """A run of programs one after another in one child process (see Session): much cheaper per program
@@ -273,9 +287,10 @@ class Sandbox:
         timeout: float | None,
         started: float,
         cpu_seconds: float | None = None,
+        check: bool = True,
     ) -> dict[str, Any] | Outcome:
-        """The run request for `code`, or the outcome refusing it."""
-        refused = self._check(code, started)
+        """The run request for `code`, or the outcome refusing it (when `check`)."""
+        refused = self._check(code, started) if check else None
         if refused is not None:
             return refused
         inputs = dict(inputs or {})
@@ -310,6 +325,8 @@ class Sandbox:
         for attempt in range(2):
             worker = worker or self._acquire()
             try:
+                if not worker.settle():
+                    raise OSError("the sandbox worker did not report its last child's exit")
                 wire.send(worker.ctl, request)
             except OSError:  # the worker died since its last run (e.g. out of memory): take a fresh one
                 self._discard(worker)
@@ -364,6 +381,13 @@ class Sandbox:
                 and not result.get("ended")
             ):
                 return self._outcome(result)  # the child lives on, waiting for the next program
+            if result is not None and not keep_child and not pending_exit:
+                # The child has nothing left to do: end it now and read its exit report before the worker's
+                # next run (Worker.settle), not on this run's clock. Until then its pid stays a zombie.
+                self._kill(child_pid)
+                worker.child_pid = child_pid
+                worker.exiting = True
+                return self._outcome(result)
             now = time.perf_counter()
             if now >= deadline and not timed_out and result is None:
                 timed_out = True
@@ -492,8 +516,6 @@ class Sandbox:
             return False
         return True
 
-    @staticmethod
-    def _valid_pid(pid: Any) -> int | None:
-        return pid if isinstance(pid, int) and pid > 1 and pid != os.getpid() else None
+    _valid_pid = staticmethod(valid_pid)
 
     _kill = staticmethod(kill_group)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import select
 import signal
 import socket
 import sys
@@ -129,16 +130,58 @@ def _classify(exc: BaseException) -> str:
     return "error"
 
 
-def run_child(
-    request: dict[str, Any],
-    data: socket.socket,
-    seccomp: dict[str, isolation.SeccompLoader],
-    baseline: int,
-    worker: int,
-) -> None:
-    """Runs in the forked child of `worker`; never returns. A session child (request["session"]) then waits on
-    the data channel for further run requests, each run in a fresh namespace, until the host sends anything
-    else."""
+class Spare:
+    """A run child forked ahead of its program, so a run pays only for handing its program over: it has
+    already left the worker's session, dropped its privileges, set the parent-death signal, become
+    undumpable and warmed up (our own code, run before any program: see `_warm_up`), and now waits on a
+    socket only the worker holds. Limits, seccomp and everything of the program arrive with the request, so
+    a spare is exactly what a freshly forked child would be when the program starts."""
+
+    def __init__(self, data: socket.socket, ctl: socket.socket, prepared: Prepared, worker: int):
+        theirs, mine = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:
+            ctl.close()
+            theirs.close()
+            _child(mine, data, prepared, worker)
+        mine.close()
+        self.sock = theirs
+
+    def alive(self) -> bool:
+        try:
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return False
+
+    def warm(self) -> None:
+        """Let it warm up: the CPU is no longer anybody else's."""
+        try:
+            wire.send(self.sock, {"op": "warm"})
+        except OSError:
+            pass  # gone: found out when it is handed a program
+
+    def hand(self, request: dict[str, Any]) -> bool:
+        """Give the program to the child; False if it is gone (then it has been reaped)."""
+        try:
+            wire.send(self.sock, request)
+            return True
+        except OSError:
+            self.discard()
+            return False
+        finally:
+            self.sock.close()
+
+    def discard(self) -> None:
+        self.sock.close()
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+
+
+def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker: int) -> None:
+    """The spare's life: get ready, wait for the program, run it (see run_child); never returns."""
     status = 1
     try:
         # A session of its own: a process group the host can kill whole, and (where the kernel groups CPU
@@ -147,33 +190,121 @@ def run_child(
         if _DROP_PRIVILEGES:
             isolation.drop_privileges()
         isolation.die_with_parent(worker)  # after the uid change, which clears the parent-death signal
-        session = bool(request.get("session"))
-        cpu = request.get("cpu_seconds", request.get("timeout"))
-        loader = seccomp.get(request.get("profile", "program"))
-        isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(loader))
-        if loader:
-            loader.load()
-        reader = wire.BufferedReader(data)
-        fingerprint = Fingerprint() if session else None
-        while True:
-            if session:
-                isolation.limit_cpu_from_now(request.get("cpu_seconds", request.get("timeout")))
-            out = BoundedOutput(int(request.get("max_output", 1_000_000)))
-            result = execute(request, data, reader, out)
-            changed = fingerprint is not None and fingerprint.changed()
-            if changed:  # the next program must not see it: this child ends, the host starts a fresh one
-                result["ended"] = changed
-            _send_result(data, result)
-            if not session or changed:
-                break
-            request = reader.recv()
-            if request.get("op") != "run":
-                break
+        isolation.not_dumpable()  # the child running now has the same uid: no ptrace, no /proc access
+        if prepared.layers.get("landlock"):
+            # A Landlock domain of its own: scoping then keeps the child running now (a sibling) from
+            # signalling this one while it waits, even where seccomp (which forbids signals) is off.
+            isolation.apply_landlock()
+        try:
+            request = _await_request(mine, prepared)
+        except (EOFError, OSError):
+            os._exit(0)  # the worker discarded this spare
+        mine.close()
+        run_child(request, data, prepared.seccomp, prepared.baseline)
         status = 0
     except BaseException:
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
     finally:
         os._exit(status)
+
+
+_WARM_POLICY = """
+pts = [(i, i * 0.5) for i in range(2000)]
+buckets = {}
+for i, x in pts:
+    buckets[i % 10] = buckets.get(i % 10, 0.0) + abs(x)
+pairs = sorted(buckets.items())
+names = [f"p{k}" for k, _ in pairs]
+total = sum(v for _, v in pairs) + len(names)
+"""
+_WARM_NUMPY = """
+import numpy as np
+a = np.arange(40.0).reshape(20, 2) / 40.0
+total = 0.0
+for _ in range(3):
+    c = a.mean(axis=0)
+    d = np.linalg.norm(a - c, axis=1)
+    total += float(d.max()) + float(a.sum())
+    a = np.clip(a + 0.001, 0.0, 1.0)
+"""
+
+
+def _await_request(mine: socket.socket, prepared: Prepared) -> dict[str, Any]:
+    """Wait for the program; once the worker says the child before this one has ended (so nothing it runs is
+    slowed down) and no program follows at once, warm up step by step in the idle time, stopping as soon as
+    the program is there."""
+    while True:
+        message = wire.recv(mine)
+        if message.get("op") != "warm":
+            return message
+        if select.select([mine], [], [], _IDLE_BEFORE_WARMING)[0]:
+            continue  # runs back to back: warming now would only delay this one
+        for step in _warm_up_steps(prepared):
+            step()
+            if select.select([mine], [], [], 0)[0]:
+                break
+
+
+_IDLE_BEFORE_WARMING = 0.002
+
+
+def _warm_up_steps(prepared: Prepared) -> list[Any]:
+    """Our own small program through the whole path a run takes (namespace, validation and guard or compile,
+    execution, result encoding), a numpy workout and a burst of allocations: the pages of the worker's heap
+    every run writes to (reference counts, allocator state) are then copied already, not on the program's
+    clock. Nothing of it survives: namespaces and output are dropped, nothing shared is touched (no
+    random state, no I/O)."""
+
+    def program(code: str) -> list[Any]:
+        request = {"code": code, "profile": prepared.profile, "modules": list(prepared.modules)}
+        compiled: list[Any] = []
+        return [
+            lambda: compiled.extend(_program(request, prepared.profile, prepared.modules)),
+            lambda: execute(request, None, None, BoundedOutput(1000), compiled),  # type: ignore[arg-type]
+        ]
+
+    def allocate() -> None:
+        big = [(i, float(i), f"p{i}") for i in range(20000)]
+        del big
+
+    steps = program(_WARM_POLICY)
+    if "numpy" in prepared.modules and "numpy" in sys.modules:
+        steps += program(_WARM_NUMPY)
+    steps += [allocate, gc.collect]
+    return steps
+
+
+def run_child(
+    request: dict[str, Any],
+    data: socket.socket,
+    seccomp: dict[str, isolation.SeccompLoader],
+    baseline: int,
+) -> None:
+    """The program's part of a run child's life, from its request on: the limits and seccomp of this run,
+    then the program (a session child then waits on the data channel for further run requests, each run in
+    a fresh namespace, until the host sends anything else)."""
+    session = bool(request.get("session"))
+    cpu = request.get("cpu_seconds", request.get("timeout"))
+    loader = seccomp.get(request.get("profile", "program"))
+    isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(loader))
+    if loader:
+        loader.load()
+    reader = wire.BufferedReader(data)
+    fingerprint = Fingerprint() if session else None
+    while True:
+        if session:
+            isolation.limit_cpu_from_now(request.get("cpu_seconds", request.get("timeout")))
+        out = BoundedOutput(int(request.get("max_output", 1_000_000)))
+        result = execute(request, data, reader, out)
+        changed = fingerprint is not None and fingerprint.changed()
+        if changed:  # the next program must not see it: this child ends, the host starts a fresh one
+            result["ended"] = changed
+        _send_result(data, result)
+        if not session or changed:
+            break
+        request = reader.recv()
+        if request.get("op") != "run":
+            break
 
 
 class Fingerprint:
@@ -275,7 +406,11 @@ def _send_result(data: socket.socket, result: dict[str, Any]) -> None:
 
 
 def execute(
-    request: dict[str, Any], data: socket.socket, reader: wire.BufferedReader, out: BoundedOutput
+    request: dict[str, Any],
+    data: socket.socket,
+    reader: wire.BufferedReader,
+    out: BoundedOutput,
+    compiled: list[Any] | None = None,
 ) -> dict[str, Any]:
     profile = request["profile"]
     modules = tuple(request.get("modules", ()))
@@ -290,7 +425,7 @@ def execute(
     sys.stdout = out
     started = time.perf_counter()
     try:
-        for code in _program(request, profile, modules):
+        for code in compiled or _program(request, profile, modules):
             exec(code, namespace)
         name = request.get("return_name")
         if name:
@@ -369,7 +504,11 @@ class Prepared:
     """What every worker of a zygote shares: the seccomp loader, the memory baseline, the layers in force."""
 
     def __init__(self) -> None:
-        modules = tuple(os.environ.get("CAP_SANDBOX_MODULES", "numpy,shapely,math").split(","))
+        modules = tuple(
+            m for m in os.environ.get("CAP_SANDBOX_MODULES", "numpy,shapely,math").split(",") if m
+        )
+        self.modules = modules
+        self.profile = os.environ.get("CAP_SANDBOX_PROFILE", "policy")  # what the spares warm up for
         preload(modules)
         for name in PROGRAM_PRELOAD:
             __import__(name)
@@ -428,14 +567,17 @@ def _privileges_of_children() -> str:
 
 
 def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
-    """The worker's loop: fork a child per request, report its pid and its exit; never returns."""
+    """The worker's loop: hand each request to the spare child, report its pid and its exit, fork the next
+    spare while the program runs; never returns."""
     if prepared.layers.get("landlock"):
         # A Landlock domain of its own, nested in the zygote's: scoping then keeps this worker's children from
         # signalling other workers' processes or reaching their abstract sockets (seccomp forbids that too,
         # where it works).
         isolation.apply_landlock()
-    wire.send(ctl, {"op": "ready", "layers": prepared.layers})
     me = os.getpid()
+    spare: Spare | None = Spare(data, ctl, prepared, me)
+    spare.warm()
+    wire.send(ctl, {"op": "ready", "layers": prepared.layers})
     zombie = 0
     while True:
         try:
@@ -445,22 +587,27 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
         if zombie:  # the host has read the last exit report, so it will never signal that pid again
             os.waitpid(zombie, 0)
         _drain(data)
-        pid = os.fork()
-        if pid == 0:
-            ctl.close()
-            run_child(request, data, prepared.seccomp, prepared.baseline, me)
+        child = spare if spare is not None and spare.alive() else None
+        if child is None or not child.hand(request):
+            if spare is not None and child is None:
+                spare.discard()
+            child = Spare(data, ctl, prepared, me)  # no spare to take (it died): a fresh one, on the clock
+            child.hand(request)
         # The host learns the child's pid from here, never from the child (which could name any process).
-        wire.send(ctl, {"op": "forked", "pid": pid})
+        wire.send(ctl, {"op": "forked", "pid": child.pid})
+        # The next run's child: forked and unprivileged now, warmed up once this one has ended.
+        spare = Spare(data, ctl, prepared, me)
         # Wait without reaping: until the host has read the exit report the pid stays a zombie, so a SIGKILL
         # the host sends at the deadline can never reach an unrelated process that reused the pid.
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-        zombie = pid
+        info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+        zombie = child.pid
         report: dict[str, Any] = {"op": "exited"}
         if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
             report["signal"] = info.si_status
         else:
             report["code"] = info.si_status
         wire.send(ctl, report)
+        spare.warm()
 
 
 def zygote(control: socket.socket) -> None:

@@ -11,10 +11,16 @@ import select
 import signal
 import socket
 import threading
+import time
 from typing import Any
 
 from sandbox import wire
 from sandbox.zygote import SandboxUnavailable, Zygote
+
+
+def valid_pid(pid: Any) -> int | None:
+    """A pid the worker reported, if it is one the host may signal (never 0, 1, -1 or the host itself)."""
+    return pid if type(pid) is int and pid > 1 and pid != os.getpid() else None
 
 
 def kill_group(pid: int | None) -> None:
@@ -47,6 +53,9 @@ class Worker:
         self._exited = False
         self.ctl, self.data = host_ctl, host_data
         self.child_pid: int | None = None  # the child running a program right now, if any
+        # The last run's child sent its result and was told to go (SIGKILL); its exit report is read before
+        # the worker's next run (`settle`), so the outcome never waits for a process to tear down.
+        self.exiting = False
         self.child_cpu: float | None = None  # CPU seconds that child had used when it last reported
         self.abandoned = False
         self.ctl_reader = wire.FrameReader(host_ctl)
@@ -57,6 +66,36 @@ class Worker:
             self.close()
             raise SandboxUnavailable("the sandbox worker failed to start") from None
         self.layers: dict[str, Any] = ready.get("layers", {})
+
+    def settle(self, grace: float = 2.0) -> bool:
+        """Read the exit report of the child the last run left exiting (and its pid, if the result came before
+        it), then drop whatever that child wrote after its result, so the next run reads only its own child.
+        False when the worker does not report in time (it is then of no further use)."""
+        if not self.exiting:
+            return True
+        deadline = time.perf_counter() + grace
+        killed = False
+        while True:
+            try:
+                messages = self.ctl_reader.read_available()
+            except (EOFError, OSError, wire.WireError):
+                return False
+            for message in messages:
+                if message.get("op") == "forked":
+                    self.child_pid = valid_pid(message.get("pid"))
+                    kill_group(self.child_pid)
+                elif message.get("op") == "exited":
+                    self.exiting = False
+                    self.child_pid = None
+                    self.data_reader.discard_available()
+                    return True
+            wait = deadline - time.perf_counter()
+            if wait <= 0:
+                if killed:
+                    return False
+                kill_group(self.child_pid)
+                killed, deadline, wait = True, time.perf_counter() + 5.0, 5.0
+            select.select([self.ctl], [], [], wait)
 
     def _has_exited(self, wait: float | None = 0) -> bool:
         with self._pidfd_lock:

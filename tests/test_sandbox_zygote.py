@@ -100,3 +100,21 @@ def test_a_run_cannot_signal_another_workers_run_without_seccomp():
         assert second.run(probe, return_name="R").value == "PermissionError"
         first.close()
         second.close()
+
+
+@pytest.mark.skipif((isolation.landlock_abi() or 0) < 6, reason="Landlock signal scoping needs ABI 6")
+def test_a_run_cannot_signal_the_child_waiting_for_the_next_program_without_seccomp():
+    """Each worker forks the next run's child ahead of time, while a program runs: that child nests a Landlock
+    domain of its own, so with seccomp off (which forbids signals anyway) the running program, whose uid it
+    shares, can neither stop nor kill it. The run tries every nearby pid: only itself answers."""
+    probe = (
+        "import os\nme = os.getpid()\nR = []\nfor pid in range(max(me - 200, 2), me + 200):\n"
+        "    try:\n        os.kill(pid, 0)\n        R.append(pid)\n    except OSError:\n        pass\n"
+        "R = [R, me]"
+    )
+    with Sandbox(profile="program", modules=(), seccomp=False) as sb:
+        for _ in range(3):
+            out = sb.run(probe, return_name="R")
+            assert out.status == "ok", out
+            reachable, me = out.value
+            assert reachable == [me], out.value

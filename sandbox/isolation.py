@@ -374,22 +374,28 @@ def mapped_bytes() -> int:
         return int(f.read().split()[0]) * resource.getpagesize()
 
 
-def apply_rlimits(
-    memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int, seccomp: bool = False
-) -> None:
-    """The child's limits. RLIMIT_NPROC counts every process and thread of the user (nobody: all sandbox
-    children at once): with seccomp refusing new processes it only has to leave room for threads; without,
-    it is what stops a fork."""
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
 
-    def limit(which: int, value: int) -> None:
-        soft, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
 
+def apply_fixed_limits(seccomp: bool = False) -> None:
+    """The limits every run child has, whatever its program: set while it waits for one. RLIMIT_NPROC counts
+    every process and thread of the user (nobody: all sandbox children at once): with seccomp refusing new
+    processes it only has to leave room for threads; without, it is what stops a fork."""
+    _limit(resource.RLIMIT_FSIZE, 0)
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_NOFILE, 64)
+    _limit(resource.RLIMIT_NPROC, 4096 if seccomp else 0)
+
+
+def apply_run_limits(memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int) -> None:
+    """The limits a run asks for: address space and CPU seconds."""
     if memory_mb:
         # The child starts as a copy of the warm worker: the budget is on top of what is already mapped.
-        limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
+        _limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
     if cpu_seconds:
         # SIGXCPU at the soft limit (so the outcome can say "CPU time limit"), SIGKILL a second later for
         # code that catches it. Counted from now: a spare child used some CPU getting ready.
@@ -399,10 +405,14 @@ def apply_rlimits(
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1 if hard == resource.RLIM_INFINITY else hard))
-    limit(resource.RLIMIT_FSIZE, 0)
-    limit(resource.RLIMIT_CORE, 0)
-    limit(resource.RLIMIT_NOFILE, 64)
-    limit(resource.RLIMIT_NPROC, 4096 if seccomp else 0)
+
+
+def apply_rlimits(
+    memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int, seccomp: bool = False
+) -> None:
+    """All of a child's limits at once (`apply_fixed_limits`, then `apply_run_limits`)."""
+    apply_fixed_limits(seccomp)
+    apply_run_limits(memory_mb, cpu_seconds, baseline_bytes)
 
 
 def limit_cpu_from_now(cpu_seconds: float | None) -> None:

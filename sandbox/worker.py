@@ -137,13 +137,18 @@ class Spare:
     socket only the worker holds. Limits, seccomp and everything of the program arrive with the request, so
     a spare is exactly what a freshly forked child would be when the program starts."""
 
-    def __init__(self, data: socket.socket, ctl: socket.socket, prepared: Prepared, worker: int):
+    def __init__(
+        self, data: socket.socket, ctl: socket.socket, prepared: Prepared, worker: int, profile: str
+    ):
         theirs, mine = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.profile = (
+            profile  # the seccomp filter it loads: a program of another profile needs another child
+        )
         self.pid = os.fork()
         if self.pid == 0:
             ctl.close()
             theirs.close()
-            _child(mine, data, prepared, worker)
+            _child(mine, data, prepared, worker, profile)
         mine.close()
         self.sock = theirs
 
@@ -180,7 +185,7 @@ class Spare:
         os.waitpid(self.pid, 0)
 
 
-def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker: int) -> None:
+def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker: int, profile: str) -> None:
     """The spare's life: get ready, wait for the program, run it (see run_child); never returns."""
     status = 1
     try:
@@ -195,12 +200,16 @@ def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker:
             # A Landlock domain of its own: scoping then keeps the child running now (a sibling) from
             # signalling this one while it waits, even where seccomp (which forbids signals) is off.
             isolation.apply_landlock()
+        loader = prepared.seccomp.get(profile)
+        isolation.apply_fixed_limits(bool(loader))
+        if loader:
+            loader.load()  # the last layer: from here on only the calls a run may make
         try:
             request = _await_request(mine, prepared)
         except (EOFError, OSError):
             os._exit(0)  # the worker discarded this spare
         mine.close()
-        run_child(request, data, prepared.seccomp, prepared.baseline)
+        run_child(request, data, prepared.baseline)
         status = 0
     except BaseException:
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
@@ -274,21 +283,13 @@ def _warm_up_steps(prepared: Prepared) -> list[Any]:
     return steps
 
 
-def run_child(
-    request: dict[str, Any],
-    data: socket.socket,
-    seccomp: dict[str, isolation.SeccompLoader],
-    baseline: int,
-) -> None:
-    """The program's part of a run child's life, from its request on: the limits and seccomp of this run,
-    then the program (a session child then waits on the data channel for further run requests, each run in
-    a fresh namespace, until the host sends anything else)."""
+def run_child(request: dict[str, Any], data: socket.socket, baseline: int) -> None:
+    """The program's part of a run child's life, from its request on: the limits of this run, then the
+    program (a session child then waits on the data channel for further run requests, each run in a fresh
+    namespace, until the host sends anything else)."""
     session = bool(request.get("session"))
     cpu = request.get("cpu_seconds", request.get("timeout"))
-    loader = seccomp.get(request.get("profile", "program"))
-    isolation.apply_rlimits(request.get("memory_mb"), None if session else cpu, baseline, bool(loader))
-    if loader:
-        loader.load()
+    isolation.apply_run_limits(request.get("memory_mb"), None if session else cpu, baseline)
     reader = wire.BufferedReader(data)
     fingerprint = Fingerprint() if session else None
     while True:
@@ -575,7 +576,7 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
         # where it works).
         isolation.apply_landlock()
     me = os.getpid()
-    spare: Spare | None = Spare(data, ctl, prepared, me)
+    spare: Spare | None = Spare(data, ctl, prepared, me, prepared.profile)
     spare.warm()
     wire.send(ctl, {"op": "ready", "layers": prepared.layers})
     zombie = 0
@@ -587,16 +588,19 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
         if zombie:  # the host has read the last exit report, so it will never signal that pid again
             os.waitpid(zombie, 0)
         _drain(data)
-        child = spare if spare is not None and spare.alive() else None
+        profile = request.get("profile") if request.get("profile") in prepared.seccomp else prepared.profile
+        usable = spare is not None and spare.profile == profile and spare.alive()
+        child = spare if usable else None
         if child is None or not child.hand(request):
             if spare is not None and child is None:
                 spare.discard()
-            child = Spare(data, ctl, prepared, me)  # no spare to take (it died): a fresh one, on the clock
+            # No spare to take (it died, or loaded another profile's filter): a fresh one, on the clock.
+            child = Spare(data, ctl, prepared, me, profile)
             child.hand(request)
         # The host learns the child's pid from here, never from the child (which could name any process).
         wire.send(ctl, {"op": "forked", "pid": child.pid})
         # The next run's child: forked and unprivileged now, warmed up once this one has ended.
-        spare = Spare(data, ctl, prepared, me)
+        spare = Spare(data, ctl, prepared, me, profile)
         # Wait without reaping: until the host has read the exit report the pid stays a zombie, so a SIGKILL
         # the host sends at the deadline can never reach an unrelated process that reused the pid.
         info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)

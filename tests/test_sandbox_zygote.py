@@ -118,3 +118,26 @@ def test_a_run_cannot_signal_the_child_waiting_for_the_next_program_without_secc
             assert out.status == "ok", out
             reachable, me = out.value
             assert reachable == [me], out.value
+
+
+def test_each_run_starts_from_the_worker_not_from_the_run_before():
+    """The child that runs a program was forked (and warmed up) before it: what the previous program did to
+    its own process (a module attribute, its limits, its priority, the CPU it burnt) never reaches the next
+    one, back to back or after a pause (when the waiting child has warmed up)."""
+    dirty = (
+        "import json, os, resource\njson.MARK = 1\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (10, 10))\nos.setpriority(os.PRIO_PROCESS, 0, 19)\n"
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3:\n    pass\n"
+    )
+    clean = (
+        "import json, os, resource, time\n"
+        "R = [hasattr(json, 'MARK'), resource.getrlimit(resource.RLIMIT_NOFILE)[0],\n"
+        "     os.getpriority(os.PRIO_PROCESS, 0), time.process_time() < 0.25]"
+    )
+    with Sandbox(profile="program", modules=()) as sb:
+        expected = sb.run(clean, return_name="R").value
+        assert expected[:2] == [False, 64] and expected[3] is True, expected
+        for pause in (0, 0.2):
+            assert sb.run(dirty).status == "ok"
+            time.sleep(pause)
+            assert sb.run(clean, return_name="R").value == expected

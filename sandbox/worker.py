@@ -218,7 +218,7 @@ def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker:
 
 
 _WARM_POLICY = """
-pts = [(i, i * 0.5) for i in range(2000)]
+pts = [(i, i * 0.5) for i in range(500)]
 buckets = {}
 for i, x in pts:
     buckets[i % 10] = buckets.get(i % 10, 0.0) + abs(x)
@@ -273,13 +273,13 @@ def _warm_up_steps(prepared: Prepared) -> list[Any]:
         ]
 
     def allocate() -> None:
-        big = [(i, float(i), f"p{i}") for i in range(20000)]
-        del big
+        chunk = [(i, float(i), f"p{i}") for i in range(4000)]
+        del chunk
 
     steps = program(_WARM_POLICY)
     if "numpy" in prepared.modules and "numpy" in sys.modules:
         steps += program(_WARM_NUMPY)
-    steps += [allocate, gc.collect]
+    steps += [allocate] * 4 + [gc.collect]  # small steps: a program that arrives waits for one at most
     return steps
 
 

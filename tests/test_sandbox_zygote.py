@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from processes import all_gone, descendants
+from processes import all_gone, descendants, running
 
 from sandbox import Sandbox, isolation
 
@@ -141,3 +141,26 @@ def test_each_run_starts_from_the_worker_not_from_the_run_before():
             assert sb.run(dirty).status == "ok"
             time.sleep(pause)
             assert sb.run(clean, return_name="R").value == expected
+
+
+def _spares(worker_pid: int) -> list[int]:
+    """The worker's live children now (the last run's child stays a zombie until the next run): between runs,
+    only the one waiting for the next program."""
+    return [p for p in descendants(worker_pid) if running(p)]
+
+
+def test_a_waiting_child_that_dies_is_replaced_and_the_run_still_happens():
+    """The child waiting for the next program may die before it gets one (the OOM killer, an operator):
+    the worker sees it is gone and forks a fresh one for the program, and the outcome is the program's."""
+    with Sandbox(profile="program", modules=()) as sb:
+        assert sb.run("x = 1", return_name="x").value == 1
+        (worker,) = sb._all
+        deadline = time.monotonic() + 5
+        while len(_spares(worker.pid)) != 1 and time.monotonic() < deadline:  # the last child has ended
+            time.sleep(0.01)
+        (spare,) = _spares(worker.pid)
+        os.kill(spare, signal.SIGKILL)
+        time.sleep(0.05)
+        out = sb.run("import os\nx = os.getpid()", return_name="x")
+        assert out.status == "ok" and out.value != spare, out
+        assert sb.run("x = 2", return_name="x").value == 2

@@ -325,8 +325,9 @@ class Sandbox:
         for attempt in range(2):
             worker = worker or self._acquire()
             try:
-                if not worker.settle():
+                if not worker.begin():
                     raise OSError("the sandbox worker did not report its last child's exit")
+                request["channel"] = worker.channel
                 wire.send(worker.ctl, request)
             except OSError:  # the worker died since its last run (e.g. out of memory): take a fresh one
                 self._discard(worker)
@@ -383,7 +384,7 @@ class Sandbox:
                 return self._outcome(result)  # the child lives on, waiting for the next program
             if result is not None and not keep_child and not pending_exit:
                 # The child has nothing left to do: end it now and read its exit report before the worker's
-                # next run (Worker.settle), not on this run's clock. Until then its pid stays a zombie.
+                # next use of its channel (Worker.begin), not on this run's clock. Until then its pid stays a zombie.
                 self._kill(child_pid)
                 worker.child_pid = child_pid
                 worker.exiting = True
@@ -410,7 +411,7 @@ class Sandbox:
                 continue
             if worker.ctl in ready:
                 try:
-                    for message in worker.ctl_reader.read_available():
+                    for message in worker.read_ctl():
                         if message.get("op") == "forked":
                             child_pid = worker.child_pid = self._valid_pid(message.get("pid"))
                             if timed_out:

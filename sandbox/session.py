@@ -122,7 +122,7 @@ class Session:
             wait = deadline - time.perf_counter()
             if wait <= 0 or not select.select([worker.ctl], [], [], wait)[0]:
                 return False
-            for message in worker.ctl_reader.read_available():
+            for message in worker.read_ctl():
                 if message.get("op") == "exited":
                     worker.data_reader.discard_available()
                     return True

@@ -138,16 +138,16 @@ class Spare:
     a spare is exactly what a freshly forked child would be when the program starts."""
 
     def __init__(
-        self, data: socket.socket, ctl: socket.socket, prepared: Prepared, worker: int, profile: str
+        self, data: list[socket.socket], ctl: socket.socket, prepared: Prepared, worker: int, profile: str
     ):
         theirs, mine = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.profile = (
-            profile  # the seccomp filter it loads: a program of another profile needs another child
-        )
+        # The seccomp filter it loads: a program of another profile needs another child.
+        self.profile = profile
         self.pid = os.fork()
         if self.pid == 0:
             ctl.close()
             theirs.close()
+            _close_all_but([0, 1, 2, mine.fileno(), *(d.fileno() for d in data)])
             _child(mine, data, prepared, worker, profile)
         mine.close()
         self.sock = theirs
@@ -185,7 +185,20 @@ class Spare:
         os.waitpid(self.pid, 0)
 
 
-def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker: int, profile: str) -> None:
+def _close_all_but(keep: list[int]) -> None:
+    """Close every descriptor but these (the worker's pidfds of running children, above all: a pidfd names a
+    process to signal or wait on)."""
+    low = 0
+    for fd in sorted(set(keep)):
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, max(os.sysconf("SC_OPEN_MAX"), low))
+
+
+def _child(
+    mine: socket.socket, data: list[socket.socket], prepared: Prepared, worker: int, profile: str
+) -> None:
     """The spare's life: get ready, wait for the program, run it (see run_child); never returns."""
     status = 1
     try:
@@ -209,7 +222,11 @@ def _child(mine: socket.socket, data: socket.socket, prepared: Prepared, worker:
         except (EOFError, OSError):
             os._exit(0)  # the worker discarded this spare
         mine.close()
-        run_child(request, data, prepared.baseline)
+        channel = request.get("channel", 0)
+        for index, sock in enumerate(data):
+            if index != channel:
+                sock.close()  # the other channel may belong to a child still ending: never within reach
+        run_child(request, data[channel], prepared.baseline)
         status = 0
     except BaseException:
         traceback.print_exc()  # reaches a person only with CAP_SANDBOX_DEBUG set
@@ -562,9 +579,13 @@ def _privileges_of_children() -> str:
     return "nobody, CAP_DAC_READ_SEARCH only (the Python installation is readable by root only)"
 
 
-def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
-    """The worker's loop: hand each request to the spare child, report its pid and its exit, fork the next
-    spare while the program runs; never returns."""
+def serve(ctl: socket.socket, data: list[socket.socket], prepared: Prepared) -> None:
+    """The worker's loop: hand each request to the spare child, report its pid and, whenever it comes, its
+    exit; fork the next spare while the program runs; never returns.
+
+    Runs alternate between the two data channels: the host may send the next request while the last child
+    still ends on the other channel. A child's zombie is reaped only when the host next sends a request for
+    its channel (by then the host has read its exit report, so it will never signal that pid again)."""
     if prepared.layers.get("landlock"):
         # A Landlock domain of its own, nested in the zygote's: scoping then keeps this worker's children from
         # signalling other workers' processes or reaching their abstract sockets (seccomp forbids that too,
@@ -574,15 +595,39 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
     spare: Spare | None = Spare(data, ctl, prepared, me, prepared.profile)
     spare.warm()
     wire.send(ctl, {"op": "ready", "layers": prepared.layers})
-    zombie = 0
+    reader = wire.BufferedReader(ctl)
+    running: dict[int, tuple[int, int]] = {}  # pidfd -> (pid, channel) of children not yet reported
+    zombies: dict[int, list[int]] = {0: [], 1: []}  # channel -> reported children, reaped on its next use
     while True:
+        ready = [ctl] if reader.buf else select.select([ctl, *running], [], [])[0]
+        for pidfd in [fd for fd in ready if fd in running]:
+            pid, channel = running.pop(pidfd)
+            os.close(pidfd)
+            # Without reaping: until the host has read this report the pid stays a zombie, so a SIGKILL the
+            # host sends at the deadline can never reach an unrelated process that reused the pid.
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+            zombies[channel].append(pid)
+            report: dict[str, Any] = {"op": "exited", "channel": channel}
+            if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+                report["signal"] = info.si_status
+            else:
+                report["code"] = info.si_status
+            wire.send(ctl, report)
+            if not running and spare is not None:
+                spare.warm()
+        if ctl not in ready:
+            continue
         try:
-            request = wire.recv(ctl)
-        except (EOFError, OSError):
+            request = reader.recv()
+        except (EOFError, OSError, wire.WireError):
             os._exit(0)
-        if zombie:  # the host has read the last exit report, so it will never signal that pid again
-            os.waitpid(zombie, 0)
-        _drain(data)
+        channel = request.get("channel")
+        if channel not in (0, 1):
+            os._exit(1)  # only the host writes here: a broken request means a broken host
+        for pid in zombies[channel]:
+            os.waitpid(pid, 0)
+        zombies[channel].clear()
+        _drain(data[channel])
         profile = request.get("profile") if request.get("profile") in prepared.seccomp else prepared.profile
         usable = spare is not None and spare.profile == profile and spare.alive()
         child = spare if usable else None
@@ -592,21 +637,11 @@ def serve(ctl: socket.socket, data: socket.socket, prepared: Prepared) -> None:
             # No spare to take (it died, or loaded another profile's filter): a fresh one, on the clock.
             child = Spare(data, ctl, prepared, me, profile)
             child.hand(request)
+        running[os.pidfd_open(child.pid)] = (child.pid, channel)
         # The host learns the child's pid from here, never from the child (which could name any process).
-        wire.send(ctl, {"op": "forked", "pid": child.pid})
-        # The next run's child: forked and unprivileged now, warmed up once this one has ended.
+        wire.send(ctl, {"op": "forked", "pid": child.pid, "channel": channel})
+        # The next run's child: forked and unprivileged now, warmed up once no program runs.
         spare = Spare(data, ctl, prepared, me, profile)
-        # Wait without reaping: until the host has read the exit report the pid stays a zombie, so a SIGKILL
-        # the host sends at the deadline can never reach an unrelated process that reused the pid.
-        info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
-        zombie = child.pid
-        report: dict[str, Any] = {"op": "exited"}
-        if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
-            report["signal"] = info.si_status
-        else:
-            report["code"] = info.si_status
-        wire.send(ctl, report)
-        spare.warm()
 
 
 def zygote(control: socket.socket) -> None:
@@ -619,19 +654,20 @@ def zygote(control: socket.socket) -> None:
     dead: set[int] = set()  # workers the host is done with, reaped once they have exited
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 64, 2)
+            message, fds, _, _ = socket.recv_fds(control, 64, 3)
         except OSError:
             os._exit(0)
         if not message:
             os._exit(0)
-        if message == b"spawn" and len(fds) == 2:
+        if message == b"spawn" and len(fds) == 3:
             pid = os.fork()
             if pid == 0:
                 try:
                     isolation.die_with_parent(me)
                     control.close()
                     os.setsid()  # its own session: the host's Ctrl-C reaches the host only
-                    serve(socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1]), prepared)
+                    data = [socket.socket(fileno=fd) for fd in fds[1:]]
+                    serve(socket.socket(fileno=fds[0]), data, prepared)
                 finally:
                     os._exit(1)
             control.send(str(pid).encode())

@@ -4,7 +4,6 @@ the host goes on to answer the next run."""
 
 import json
 import random
-
 import time
 
 import pytest

@@ -132,10 +132,12 @@ def _classify(exc: BaseException) -> str:
 
 class Spare:
     """A run child forked ahead of its program, so a run pays only for handing its program over: it has
-    already left the worker's session, dropped its privileges, set the parent-death signal, become
-    undumpable and warmed up (our own code, run before any program: see `_warm_up`), and now waits on a
-    socket only the worker holds. Limits, seccomp and everything of the program arrive with the request, so
-    a spare is exactly what a freshly forked child would be when the program starts."""
+    already closed every descriptor but its channels, left the worker's session, dropped its privileges, set
+    the parent-death signal, become undumpable, nested a Landlock domain, set the limits every run has and
+    loaded its profile's seccomp filter, and waits on a socket only the worker holds (warming up, with our
+    own code, once nothing else runs: see `_warm_up_steps`). The run's memory and CPU limits and everything
+    of the program arrive with the request, so when the program starts the spare is exactly what a freshly
+    forked child would be: it was forked from the worker, never from an earlier run."""
 
     def __init__(
         self, data: list[socket.socket], ctl: socket.socket, prepared: Prepared, worker: int, profile: str

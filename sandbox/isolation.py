@@ -16,6 +16,7 @@ import functools
 import os
 import resource
 import signal
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -287,23 +288,29 @@ class _CapData(ctypes.Structure):
     ]
 
 
-@functools.cache  # decided in the zygote, before Landlock
+@functools.cache  # decided in the zygote, before Landlock (inside its mount namespace, if it has one)
 def unprivileged_can_read_python() -> bool:
     """Whether a user with no rights of its own can reach every readable path (the Python installation may
-    live under a private home directory, e.g. /root/.pyenv): every ancestor must be searchable by others."""
+    live under a private home directory, e.g. /root/.pyenv): each must be readable by others (a directory
+    also searchable) and every ancestor searchable. In the sandbox's mount namespace the ancestors are
+    directories of its own root, searchable by anyone."""
     for path in readable_paths():
         here = os.path.abspath(path)
-        while True:
+        try:
+            mode = os.stat(here).st_mode
+        except OSError:
+            continue
+        needed = 0o005 if stat.S_ISDIR(mode) else 0o004
+        if mode & needed != needed:
+            return False
+        while here != "/":
+            here = os.path.dirname(here)
             try:
                 mode = os.stat(here).st_mode
             except OSError:
                 break
             if not mode & 0o001:
                 return False
-            parent = os.path.dirname(here)
-            if parent == here:
-                break
-            here = parent
     return True
 
 
@@ -333,6 +340,26 @@ def drop_privileges() -> str:
     return "nobody" + (" (+CAP_DAC_READ_SEARCH: Python is readable by root only)" if keep_read else "")
 
 
+def drop_all_capabilities() -> None:
+    """Empty effective, permitted and inheritable sets (and no ambient ones): what a process keeps after it
+    needs no privilege at all."""
+    _no_ambient()
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)(_CapData(0, 0, 0), _CapData(0, 0, 0))
+    if _LIBC.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+PR_SET_DUMPABLE = 4
+
+
+def not_dumpable() -> None:
+    """No core dumps and, above all, no ptrace or /proc access by processes of the same uid: a run child
+    waiting for its program must be out of reach of the child running now (seccomp forbids ptrace too)."""
+    if _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
 def _no_ambient() -> None:
     _LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
 
@@ -347,34 +374,45 @@ def mapped_bytes() -> int:
         return int(f.read().split()[0]) * resource.getpagesize()
 
 
-def apply_rlimits(
-    memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int, seccomp: bool = False
-) -> None:
-    """The child's limits. RLIMIT_NPROC counts every process and thread of the user (nobody: all sandbox
-    children at once): with seccomp refusing new processes it only has to leave room for threads; without,
-    it is what stops a fork."""
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
 
-    def limit(which: int, value: int) -> None:
-        soft, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
 
+def apply_fixed_limits(seccomp: bool = False) -> None:
+    """The limits every run child has, whatever its program: set while it waits for one. RLIMIT_NPROC counts
+    every process and thread of the user (nobody: all sandbox children at once): with seccomp refusing new
+    processes it only has to leave room for threads; without, it is what stops a fork."""
+    _limit(resource.RLIMIT_FSIZE, 0)
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_NOFILE, 64)
+    _limit(resource.RLIMIT_NPROC, 4096 if seccomp else 0)
+
+
+def apply_run_limits(memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int) -> None:
+    """The limits a run asks for: address space and CPU seconds."""
     if memory_mb:
         # The child starts as a copy of the warm worker: the budget is on top of what is already mapped.
-        limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
+        _limit(resource.RLIMIT_AS, baseline_bytes + memory_mb * 1024 * 1024)
     if cpu_seconds:
         # SIGXCPU at the soft limit (so the outcome can say "CPU time limit"), SIGKILL a second later for
-        # code that catches it.
-        soft = int(cpu_seconds) + 1
+        # code that catches it. Counted from now: a spare child used some CPU getting ready.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(cpu_seconds + usage.ru_utime + usage.ru_stime) + 1
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1 if hard == resource.RLIM_INFINITY else hard))
-    limit(resource.RLIMIT_FSIZE, 0)
-    limit(resource.RLIMIT_CORE, 0)
-    limit(resource.RLIMIT_NOFILE, 64)
-    limit(resource.RLIMIT_NPROC, 4096 if seccomp else 0)
+
+
+def apply_rlimits(
+    memory_mb: int | None, cpu_seconds: float | None, baseline_bytes: int, seccomp: bool = False
+) -> None:
+    """All of a child's limits at once (`apply_fixed_limits`, then `apply_run_limits`)."""
+    apply_fixed_limits(seccomp)
+    apply_run_limits(memory_mb, cpu_seconds, baseline_bytes)
 
 
 def limit_cpu_from_now(cpu_seconds: float | None) -> None:

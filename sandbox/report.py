@@ -20,8 +20,17 @@ def refused(action):
     except OSError:
         return False
     return False
+def refused_or_absent(action):
+    try:
+        action()
+    except (PermissionError, FileNotFoundError):
+        return True
+    except OSError:
+        return False
+    return False
 ret_val = {
-    "landlock": refused(lambda: open("/etc/hostname").close()) and refused(lambda: os.listdir("/")),
+    "landlock": refused(lambda: os.listdir("/")) and refused_or_absent(lambda: open("/etc/hostname").close()),
+    "mount_namespace": not any(os.path.lexists(p) for p in ("/etc/passwd", "/etc/hostname", "/proc/self", "/dev/null")),
     "seccomp": refused(lambda: socket.socket()) and refused(os.fork),
     "rlimits": resource.getrlimit(resource.RLIMIT_FSIZE)[0] == 0 and resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= 64,
     "privileges": os.geteuid() != 0 and refused(lambda: resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE)),
@@ -36,6 +45,8 @@ LAYERS = {
     "seccomp": "an allow-list of system calls: no sockets, exec, new processes, ptrace, signals; limits and "
     "priorities of the process itself only",
     "privileges": "runs as an unprivileged user (nobody when the host is root), no capabilities",
+    "mount_namespace": "a root of its own holding only what Landlock lets it read (read-only): every other "
+    "path is absent, so stat/access/readlink cannot tell what exists (a user namespace where not root)",
 }
 
 
@@ -61,13 +72,15 @@ def isolation_report() -> dict[str, Any]:
         return report
     report["layers"] = {name: bool(layers.get(name)) for name in LAYERS}
     report["privileges"] = layers.get("privileges_detail", "")
-    if layers.get("landlock_error"):
-        report["problems"].append(f"landlock: {layers['landlock_error']}")
+    report["mount_namespace"] = layers.get("mount_namespace_detail", "")
+    for name in ("landlock", "mount_namespace"):
+        if layers.get(f"{name}_error"):
+            report["problems"].append(f"{name}: {layers[f'{name}_error']}")
     if out.status == "ok" and isinstance(out.value, dict):
         report["verified"] = {k: bool(v) for k, v in out.value.items()}
     else:
         report["problems"].append(f"the probe did not run: {out.error}")
-    for name in ("landlock", "seccomp", "rlimits"):
+    for name in ("landlock", "seccomp", "rlimits", "mount_namespace"):
         if report["layers"].get(name) and not report["verified"].get(name):
             report["problems"].append(f"{name} reported active but did not stop the probe")
     report["isolated"] = bool(

@@ -23,7 +23,7 @@ from sandbox import api_errors, wire
 from sandbox.outcome import STATUSES, Outcome
 from sandbox.session import Session
 from sandbox.validate import Violation, validate
-from sandbox.worker_handle import Worker, kill_group
+from sandbox.worker_handle import Worker, kill_group, valid_pid
 from sandbox.zygote import SandboxUnavailable, Zygote
 
 PROFILES = ("policy", "program")
@@ -40,6 +40,8 @@ class Sandbox:
     cpu_seconds: CPU seconds the code itself may use per run (None: as many as `timeout`); a runaway loop
     ends after these, however long the wall-clock limit is. The kernel counts whole seconds, so the limit
     takes effect between `cpu_seconds` and `cpu_seconds + 1`.
+    landlock, seccomp, mount_namespace: turn a layer off (for tests and for comparing; each is on by default
+    and reported in `layers` where the kernel refuses it).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Sandbox:
         seccomp: bool = True,
         workers: int = 1,
         cpu_seconds: float | None = None,
+        mount_namespace: bool = True,
     ):
         if profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
@@ -74,6 +77,8 @@ class Sandbox:
         self._env = {
             "CAP_SANDBOX_LANDLOCK": "1" if landlock else "0",
             "CAP_SANDBOX_SECCOMP": "1" if seccomp else "0",
+            "CAP_SANDBOX_MOUNTNS": "1" if mount_namespace else "0",
+            "CAP_SANDBOX_PROFILE": profile,
         }
         self._definitions: list[str] = []
         self._idle: list[Worker] = []
@@ -250,11 +255,24 @@ class Sandbox:
         back as `Outcome.value`. `timeout` and `cpu_seconds` override the sandbox's for this run.
         """
         started = time.perf_counter()
-        request = self._request(code, return_name, inputs, timeout, started, cpu_seconds)
-        if isinstance(request, Outcome):
-            return request
+        if not isinstance(code, str):
+            raise TypeError(f"code must be a str, not {type(code).__name__}")
+        request = self._request(code, return_name, inputs, timeout, started, cpu_seconds, check=False)
+        assert isinstance(request, dict)
         worker = self._start_child(request)
+        # Checked here while the child compiles: the child checks the same program (with its definitions,
+        # never less strictly) before it runs any of it, so a program refused here has not run there either.
+        refused = self._check(code, started)
+        if refused is not None:
+            self._drop_run(worker)
+            return refused
         return self._finish(worker, request, started, keep_worker=False)
+
+    def _drop_run(self, worker: Worker) -> None:
+        """End the child of a run that is not to be served (its exit is read before the worker's next run)."""
+        worker.exiting = True
+        self._kill(worker.child_pid)
+        self._release(worker)
 
     def session(self) -> Session:
         """A run of programs one after another in one child process (see Session): much cheaper per program
@@ -269,9 +287,10 @@ class Sandbox:
         timeout: float | None,
         started: float,
         cpu_seconds: float | None = None,
+        check: bool = True,
     ) -> dict[str, Any] | Outcome:
-        """The run request for `code`, or the outcome refusing it."""
-        refused = self._check(code, started)
+        """The run request for `code`, or the outcome refusing it (when `check`)."""
+        refused = self._check(code, started) if check else None
         if refused is not None:
             return refused
         inputs = dict(inputs or {})
@@ -306,6 +325,9 @@ class Sandbox:
         for attempt in range(2):
             worker = worker or self._acquire()
             try:
+                if not worker.begin():
+                    raise OSError("the sandbox worker did not report its last child's exit")
+                request["channel"] = worker.channel
                 wire.send(worker.ctl, request)
             except OSError:  # the worker died since its last run (e.g. out of memory): take a fresh one
                 self._discard(worker)
@@ -360,6 +382,13 @@ class Sandbox:
                 and not result.get("ended")
             ):
                 return self._outcome(result)  # the child lives on, waiting for the next program
+            if result is not None and not keep_child and not pending_exit:
+                # The child has nothing left to do: end it now and read its exit report before the worker's
+                # next use of its channel (Worker.begin), not on this run's clock. Until then its pid stays a zombie.
+                self._kill(child_pid)
+                worker.child_pid = child_pid
+                worker.exiting = True
+                return self._outcome(result)
             now = time.perf_counter()
             if now >= deadline and not timed_out and result is None:
                 timed_out = True
@@ -382,7 +411,7 @@ class Sandbox:
                 continue
             if worker.ctl in ready:
                 try:
-                    for message in worker.ctl_reader.read_available():
+                    for message in worker.read_ctl():
                         if message.get("op") == "forked":
                             child_pid = worker.child_pid = self._valid_pid(message.get("pid"))
                             if timed_out:
@@ -488,8 +517,6 @@ class Sandbox:
             return False
         return True
 
-    @staticmethod
-    def _valid_pid(pid: Any) -> int | None:
-        return pid if isinstance(pid, int) and pid > 1 and pid != os.getpid() else None
+    _valid_pid = staticmethod(valid_pid)
 
     _kill = staticmethod(kill_group)

@@ -42,7 +42,7 @@ class Session:
     def child_pid(self) -> int | None:
         """The process running (or waiting for) this session's programs, if any: for watching its CPU use."""
         worker = self._worker
-        return worker.child_pid if worker is not None else None
+        return worker.child_pid if worker is not None and not worker.exiting else None
 
     @property
     def child_cpu(self) -> float | None:
@@ -54,7 +54,8 @@ class Session:
     @property
     def alive(self) -> bool:
         """Whether a child is waiting for the next program."""
-        return self._worker is not None and self._worker.child_pid is not None and self._worker.alive()
+        worker = self._worker
+        return worker is not None and worker.child_pid is not None and not worker.exiting and worker.alive()
 
     def run(
         self,
@@ -102,8 +103,8 @@ class Session:
     def _end_child(self) -> None:
         """Ask the child to exit and wait for the worker to say it has (a worker that does not is replaced)."""
         worker = self._worker
-        if worker is None or worker.child_pid is None:
-            return
+        if worker is None or worker.child_pid is None or worker.exiting:
+            return  # no child, or one already ending (read before the worker's next run)
         try:
             wire.send(worker.data, {"op": "end"})
             exited = self._await_exit(worker, deadline=time.perf_counter() + 1.0)
@@ -121,7 +122,7 @@ class Session:
             wait = deadline - time.perf_counter()
             if wait <= 0 or not select.select([worker.ctl], [], [], wait)[0]:
                 return False
-            for message in worker.ctl_reader.read_available():
+            for message in worker.read_ctl():
                 if message.get("op") == "exited":
                     worker.data_reader.discard_available()
                     return True

@@ -303,17 +303,53 @@ class _Checker(ast.NodeVisitor):
         return visit
 
     def generic_visit(self, node: ast.AST) -> None:
-        blocked = {
-            ast.AsyncFunctionDef: "async code is not allowed",
-            ast.Await: "async code is not allowed",
-            ast.AsyncFor: "async code is not allowed",
-            ast.AsyncWith: "async code is not allowed",
-        }
-        for child in ast.iter_child_nodes(node):
-            what = blocked.get(type(child))
+        for child in _children(node):
+            what = _BLOCKED.get(type(child))
             if what:
                 self.fail(child, what)
             self.visit(child)
+
+
+_BLOCKED = {
+    ast.AsyncFunctionDef: "async code is not allowed",
+    ast.Await: "async code is not allowed",
+    ast.AsyncFor: "async code is not allowed",
+    ast.AsyncWith: "async code is not allowed",
+}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` as a list, without its generator and `iter_fields` layers (the validator visits
+    every node several times: this is most of its cost)."""
+    found = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            found.append(value)
+        elif type(value) is list:
+            found.extend(item for item in value if isinstance(item, ast.AST))
+    return found
+
+
+_WALKED: list[tuple[ast.AST, list[ast.AST]]] = []  # the last few trees' nodes (each pass reads them all)
+
+
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree`, as `ast.walk` yields them (the same nodes, same order), computed once per tree
+    for all the passes that follow. `_forget` drops a tree about to be rewritten."""
+    for walked, nodes in _WALKED:
+        if walked is tree:
+            return nodes
+    nodes = [tree]
+    for node in nodes:  # grows while read: breadth first, as ast.walk
+        nodes.extend(_children(node))
+    _WALKED.append((tree, nodes))
+    del _WALKED[:-8]
+    return nodes
+
+
+def _forget(tree: ast.AST) -> None:
+    _WALKED[:] = [(t, n) for t, n in _WALKED if t is not tree]
 
 
 def validate(
@@ -325,6 +361,7 @@ def validate(
     tree = ast.parse(code, filename=filename)
     stand_ins = {} if _star_import([tree]) else _stand_in_names(tree, _stored_names([tree]), modules)
     _check(tree, modules, stand_ins)
+    _forget(tree)
     return tree
 
 
@@ -340,6 +377,7 @@ def compile_policy(sources: list[tuple[str, str]], modules: tuple[str, ...] | fr
         stand_ins = {} if star else _stand_in_names(tree, stored, modules)
         _check(tree, modules, stand_ins)
         containers = {} if star else _container_names(tree, counts)
+        _forget(tree)
         tree = ast.fix_missing_locations(_Guard(stand_ins, containers).visit(tree))
         compiled.append(compile(tree, filename, "exec"))
     return compiled
@@ -349,7 +387,7 @@ def _star_import(trees: list[ast.Module]) -> bool:
     return any(
         isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
         for tree in trees
-        for node in ast.walk(tree)
+        for node in _walk(tree)
     )
 
 
@@ -455,7 +493,7 @@ def _binding_counts(trees: list[ast.Module]) -> dict[str, int]:
             counts[name] = counts.get(name, 0) + 1
 
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 add(node.id)
             elif isinstance(node, ast.arg):
@@ -478,7 +516,7 @@ def _stored_names(trees: list[ast.Module]) -> frozenset[str]:
     """Every name any of `trees` binds other than by a plain `import module [as name]`."""
     stored: set[str] = set()
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 stored.add(node.id)
             elif isinstance(node, ast.arg):
@@ -510,7 +548,7 @@ def _stand_in_names(
     in it, and bound no other way in any source of the run."""
     bindings: dict[str, set[str]] = {}
     first: dict[str, tuple[int, int]] = {}
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname and "." in alias.name:
@@ -539,7 +577,7 @@ _SUBMODULES = {
 
 def _bound_names(tree: ast.Module) -> frozenset[str]:
     bound: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             bound.add(node.id)
         elif isinstance(node, ast.FunctionDef | ast.Lambda):

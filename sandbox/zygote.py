@@ -59,10 +59,10 @@ class Zygote:
             self.close()
             raise SandboxUnavailable("the sandbox worker failed to start")
 
-    def spawn(self, ctl: socket.socket, data: socket.socket) -> int:
-        """Fork a worker serving these channels; its pid."""
+    def spawn(self, ctl: socket.socket, *data: socket.socket) -> int:
+        """Fork a worker serving these channels (control, then data); its pid."""
         with self._lock:
-            socket.send_fds(self.control, [b"spawn"], [ctl.fileno(), data.fileno()])
+            socket.send_fds(self.control, [b"spawn"], [ctl.fileno(), *(d.fileno() for d in data)])
             answer = self.control.recv(64)
         if not answer.isdigit():
             raise OSError("the sandbox zygote did not fork a worker")

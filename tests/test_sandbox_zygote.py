@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from processes import all_gone, descendants
+from processes import all_gone, descendants, running
 
 from sandbox import Sandbox, isolation
 
@@ -100,3 +100,67 @@ def test_a_run_cannot_signal_another_workers_run_without_seccomp():
         assert second.run(probe, return_name="R").value == "PermissionError"
         first.close()
         second.close()
+
+
+@pytest.mark.skipif((isolation.landlock_abi() or 0) < 6, reason="Landlock signal scoping needs ABI 6")
+def test_a_run_cannot_signal_the_child_waiting_for_the_next_program_without_seccomp():
+    """Each worker forks the next run's child ahead of time, while a program runs: that child nests a Landlock
+    domain of its own, so with seccomp off (which forbids signals anyway) the running program, whose uid it
+    shares, can neither stop nor kill it. The run tries every nearby pid: only itself answers."""
+    probe = (
+        "import os\nme = os.getpid()\nR = []\nfor pid in range(max(me - 200, 2), me + 200):\n"
+        "    try:\n        os.kill(pid, 0)\n        R.append(pid)\n    except OSError:\n        pass\n"
+        "R = [R, me]"
+    )
+    with Sandbox(profile="program", modules=(), seccomp=False) as sb:
+        for _ in range(3):
+            out = sb.run(probe, return_name="R")
+            assert out.status == "ok", out
+            reachable, me = out.value
+            assert reachable == [me], out.value
+
+
+def test_each_run_starts_from_the_worker_not_from_the_run_before():
+    """The child that runs a program was forked (and warmed up) before it: what the previous program did to
+    its own process (a module attribute, its limits, its priority, the CPU it burnt) never reaches the next
+    one, back to back or after a pause (when the waiting child has warmed up)."""
+    dirty = (
+        "import json, os, resource\njson.MARK = 1\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (10, 10))\nos.setpriority(os.PRIO_PROCESS, 0, 19)\n"
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3:\n    pass\n"
+    )
+    clean = (
+        "import json, os, resource, time\n"
+        "R = [hasattr(json, 'MARK'), resource.getrlimit(resource.RLIMIT_NOFILE)[0],\n"
+        "     os.getpriority(os.PRIO_PROCESS, 0), time.process_time() < 0.25]"
+    )
+    with Sandbox(profile="program", modules=()) as sb:
+        expected = sb.run(clean, return_name="R").value
+        assert expected[:2] == [False, 64] and expected[3] is True, expected
+        for pause in (0, 0.2):
+            assert sb.run(dirty).status == "ok"
+            time.sleep(pause)
+            assert sb.run(clean, return_name="R").value == expected
+
+
+def _spares(worker_pid: int) -> list[int]:
+    """The worker's live children now (the last run's child stays a zombie until the next run): between runs,
+    only the one waiting for the next program."""
+    return [p for p in descendants(worker_pid) if running(p)]
+
+
+def test_a_waiting_child_that_dies_is_replaced_and_the_run_still_happens():
+    """The child waiting for the next program may die before it gets one (the OOM killer, an operator):
+    the worker sees it is gone and forks a fresh one for the program, and the outcome is the program's."""
+    with Sandbox(profile="program", modules=()) as sb:
+        assert sb.run("x = 1", return_name="x").value == 1
+        (worker,) = sb._all
+        deadline = time.monotonic() + 5
+        while len(_spares(worker.pid)) != 1 and time.monotonic() < deadline:  # the last child has ended
+            time.sleep(0.01)
+        (spare,) = _spares(worker.pid)
+        os.kill(spare, signal.SIGKILL)
+        time.sleep(0.05)
+        out = sb.run("import os\nx = os.getpid()", return_name="x")
+        assert out.status == "ok" and out.value != spare, out
+        assert sb.run("x = 2", return_name="x").value == 2

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             active = report["layers"].get(name)
             checked = report["verified"].get(name, active)
             mark = "active" if active and checked else "NOT AVAILABLE"
-            print(f"  {name:9} {mark:14} {what}")
+            print(f"  {name:15} {mark:14} {what}")
         for problem in report["problems"]:
             print(f"  problem: {problem}")
         if report.get("isolated"):

@@ -203,19 +203,20 @@ def test_two_lmps_sharing_only_a_system_message_keep_their_own_entries():
     assert entry is ui and shared == 84 + 1990
 
 
-def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
-    """A hit on a short shared header is no reason to keep the long new prompt out of the cache."""
+class _FakeLlama:
+    """What LlamaContextStates reads of a llama_cpp.Llama: the evaluated tokens, and the KV cache to cut."""
+
+    def __init__(self):
+        self.input_ids = np.zeros(4096, dtype=np.int32)
+        self.n_tokens = 0
+        self._ctx = self
+
+    def kv_cache_seq_rm(self, *args):
+        return True
+
+
+def _fake_states(cache):
     from lmp.local.prompt_cache import LlamaContextStates
-
-    class FakeContext:
-        def kv_cache_seq_rm(self, *args):
-            return True
-
-    class FakeLlama:
-        def __init__(self):
-            self.input_ids = np.zeros(4096, dtype=np.int32)
-            self.n_tokens = 0
-            self._ctx = FakeContext()
 
     class FakeStates(LlamaContextStates):
         def __init__(self, llm, cache):
@@ -228,10 +229,15 @@ def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
             self.llm.input_ids[: len(entry.tokens)] = entry.tokens
             self.llm.n_tokens = len(entry.tokens)
 
+    llm = _FakeLlama()
+    return FakeStates(llm, cache), llm
+
+
+def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
+    """A hit on a short shared header is no reason to keep the long new prompt out of the cache."""
     cache = PromptStateCache(memory_bytes=1 << 20)
     cache.put(_tokens((9, 84)), b"header")
-    llm = FakeLlama()
-    states = FakeStates(llm, cache)
+    states, llm = _fake_states(cache)
     prompt = _tokens((9, 84), (1, 2000))
     assert states.prepare(list(prompt)) == 84
     llm.input_ids[: len(prompt)] = prompt  # as if evaluated
@@ -244,26 +250,6 @@ def test_a_prompt_the_cache_covers_only_a_little_of_is_stored_afterwards():
 def test_an_edited_prompt_is_stored_although_its_old_version_covers_most_of_it():
     """After a prompt edit the old entry still matches the unchanged first examples (here 1,700 of 2,400
     tokens): the new prompt must be stored, or every call evaluates the edited 700 tokens again, for good."""
-    from lmp.local.prompt_cache import LlamaContextStates
-
-    class FakeLlama:
-        def __init__(self):
-            self.input_ids = np.zeros(4096, dtype=np.int32)
-            self.n_tokens = 0
-
-    class FakeStates(LlamaContextStates):
-        def __init__(self, llm, cache):
-            self.llm, self.cache, self._missed = llm, cache, False
-
-        def _save(self):
-            return b"state"
-
-        def _load(self, entry):
-            self.llm.input_ids[: len(entry.tokens)] = entry.tokens
-            self.llm.n_tokens = len(entry.tokens)
-
-        def truncate(self, n):
-            self.llm.n_tokens = min(self.llm.n_tokens, n)
 
     def evaluate(states, llm, prompt):
         covered = states.prepare(list(prompt))
@@ -274,8 +260,7 @@ def test_an_edited_prompt_is_stored_although_its_old_version_covers_most_of_it()
 
     cache = PromptStateCache(memory_bytes=1 << 24)
     cache.put(_tokens((1, 1700), (2, 650)), b"old prompt")  # the prefix entry of the prompt before the edit
-    llm = FakeLlama()
-    states = FakeStates(llm, cache)
+    states, llm = _fake_states(cache)
     edited = _tokens((1, 1700), (3, 700))
     other_lmp = _tokens((8, 1500))  # LMPs alternate, so the live context rarely holds the last prompt
     assert evaluate(states, llm, np.concatenate([edited, _tokens((4, 30))])) == 1700

@@ -97,9 +97,11 @@ def test_bench_reference_json(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
-    assert set(summary) == {"episodes", "success_rate", "families"}
+    # The pinned keys, plus the timing and token counts added since (the contract may be extended).
+    assert {"episodes", "success_rate", "families"} <= set(summary)
+    assert summary["seconds_per_episode"] > 0
     assert summary["episodes"] == 2 and summary["success_rate"] == 1.0
     assert set(summary["families"]) == {"pick-place", "line-of-blocks"}
     for fam in summary["families"].values():
-        assert set(fam) - {"splits"} == {"episodes", "success_rate", "seconds_per_episode"}
+        assert {"episodes", "success_rate", "seconds_per_episode"} <= set(fam) - {"splits"}
         assert fam["episodes"] == 1 and fam["success_rate"] == 1.0 and fam["seconds_per_episode"] > 0

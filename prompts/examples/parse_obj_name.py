@@ -46,7 +46,7 @@ objects = ['orange block', 'red block', 'green block', 'orange bowl', 'red bowl'
 # the blocks.
 ret_val = [name for name in objects if name.endswith('block')]
 objects = ['blue block', 'orange block', 'green bowl', 'yellow bowl', 'red block']
-# the block above the yellow bowl.
+# the block to the top of the yellow bowl.
 block_names = [name for name in objects if name.endswith('block')]
 block_positions = get_obj_positions_np(block_names)
 offsets = block_positions[:, 1] - get_obj_pos('yellow bowl')[1]

@@ -59,6 +59,7 @@ class RosSession:
                 api={**self.api.functions(), **self._rehearsal.wrap(dict(extra_api or {}))},
                 modules=POLICY_MODULES,
                 timeout=timeout,
+                count_api_time=False,  # nested LMPs answer on the host's time, not the policy's
                 memory_mb=memory_mb,
                 profile="policy",
                 errors=ERRORS,

@@ -37,6 +37,9 @@ class Sandbox:
     profile="program": general Python (stdlib imports), contained by the OS layers alone.
     workers: warm workers to start now, side by side (the first is awaited, so a missing layer fails here).
     timeout: wall-clock seconds a run may take (time spent in API calls, e.g. a robot moving, included).
+    count_api_time: False leaves the time the host spends answering API calls off that clock, so the limit
+    bounds the code's own time, not the host's: a policy whose nested model calls are slow (a local model on
+    a busy machine) is not cut off, and a replay of a recorded run (answers in no time) ends the same way.
     cpu_seconds: CPU seconds the code itself may use per run (None: as many as `timeout`); a runaway loop
     ends after these, however long the wall-clock limit is. The kernel counts whole seconds, so the limit
     takes effect between `cpu_seconds` and `cpu_seconds + 1`.
@@ -59,12 +62,14 @@ class Sandbox:
         workers: int = 1,
         cpu_seconds: float | None = None,
         mount_namespace: bool = True,
+        count_api_time: bool = True,
     ):
         if profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {profile!r}: use one of {PROFILES}")
         self.api = dict(api or {})
         self.modules = tuple(modules)
         self.timeout = timeout
+        self.count_api_time = count_api_time
         self.cpu_seconds = cpu_seconds
         self.memory_mb = memory_mb
         self.profile = profile
@@ -441,7 +446,11 @@ class Sandbox:
                         continue  # what a finished or killed child left behind
                     op = message.get("op")
                     if op == "call":
-                        if not self._answer_call(worker.data, message, deadline):
+                        began = time.perf_counter()
+                        answered = self._answer_call(worker.data, message, deadline, self.count_api_time)
+                        if not self.count_api_time:
+                            deadline += time.perf_counter() - began
+                        if not answered:
                             protocol_error = "the sandbox stopped reading API replies"
                             self._kill(child_pid)
                     elif op == "done":
@@ -496,8 +505,11 @@ class Sandbox:
             return Outcome("error", error="malformed result from the sandbox", error_type="ProtocolError")
         return Outcome(status, value, *texts, line=line)
 
-    def _answer_call(self, sock: socket.socket, message: dict[str, Any], deadline: float) -> bool:
+    def _answer_call(
+        self, sock: socket.socket, message: dict[str, Any], deadline: float, count_api_time: bool = True
+    ) -> bool:
         """Run one API call in the host and send the reply; False when the child does not take the reply."""
+        began = time.perf_counter()
         name = message.get("name")
         fn = self.api.get(name) if isinstance(name, str) else None
         try:
@@ -512,7 +524,8 @@ class Sandbox:
         except Exception as exc:  # the policy sees the API's exception, by name, and may catch it
             reply = {"op": "raise", **api_errors.describe(exc)}
         try:
-            wire.send_nowait_or(sock, reply, deadline - time.perf_counter())
+            spent = 0.0 if count_api_time else time.perf_counter() - began
+            wire.send_nowait_or(sock, reply, deadline + spent - time.perf_counter())
         except OSError:
             return False
         return True

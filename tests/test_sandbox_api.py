@@ -1,5 +1,7 @@
 """The sandbox contract: statuses, values, stdout, API bridge, errors with policy line numbers, nesting."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -228,3 +230,19 @@ def test_program_profile_imports_extension_modules_needing_system_libraries():
         out = sb.run(code, return_name="X")
     assert out.status == "ok", out.error
     assert out.value == [6, 2, "denied"]
+
+
+def test_time_in_api_calls_is_off_the_clock_only_when_asked():
+    """The tabletop's policies wait on nested model calls; with count_api_time=False that wait is the host's,
+    so a slow model neither cuts the policy off nor makes its replay (answers in no time) end differently."""
+
+    def slow() -> int:
+        time.sleep(1.5)
+        return 1
+
+    code = "X = slow() + slow()"  # 3 s in the API, milliseconds of its own
+    with Sandbox(api={"slow": slow}, timeout=2.0, count_api_time=False) as sb:
+        assert sb.run(code, return_name="X").value == 2
+        assert sb.run("while True:\n    pass", timeout=0.5, cpu_seconds=30).status == "timeout"
+    with Sandbox(api={"slow": slow}, timeout=2.0) as sb:
+        assert sb.run(code, return_name="X").status == "timeout"

@@ -40,7 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--png", metavar="OUT.png", help="write a picture of the final scene")
     parser.add_argument("--gif", metavar="OUT.gif", help="write an animation of the episode")
     parser.add_argument(
-        "--timeout", type=float, default=120.0, help="wall-clock limit in seconds (default 120)"
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="wall-clock limit in seconds on the policy's own time; time in API calls (the robot moving, nested LMPs) is not counted (default 120)",
     )
     parser.add_argument(
         "--cpu-seconds",

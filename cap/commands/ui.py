@@ -35,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where pictures, animations and the transcript of this session go",
     )
     parser.add_argument(
-        "--timeout", type=float, default=120.0, help="wall-clock limit per command (default 120)"
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="wall-clock limit per command on the policy's own time; API calls not counted (default 120)",
     )
     add_stack_arguments(parser)
     add_llm_arguments(parser, local_api="completions")

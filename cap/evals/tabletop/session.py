@@ -76,6 +76,7 @@ class TabletopSession:
                 api=functions,
                 modules=POLICY_MODULES,
                 timeout=timeout,
+                count_api_time=False,  # nested LMPs answer on the host's time, not the policy's
                 cpu_seconds=cpu_seconds,
                 memory_mb=memory_mb,
                 profile="policy",

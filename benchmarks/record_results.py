@@ -9,6 +9,10 @@ benchmark's own records, `transcript.jsonl` (every model call) and `summary.json
 --json). Running the same line again resumes an interrupted recording (the benchmarks resume from their records;
 infrastructure failures are retried). tests/test_published_results.py replays every directory offline and
 checks that it gives the same numbers.
+
+`--redo TASK:SEED ...` records those tabletop episodes again (e.g. after a fix in cap that changes how they
+run, so they no longer replay as recorded): their records and their model calls are taken out, they run again,
+and everything is put back in task x seed order, the order a replay asks in.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 from pathlib import Path
 
 from cap.cli import main as cap_main
+from robot_api.tasks import TASKS
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -71,6 +76,63 @@ def humaneval_args(run: dict, out: Path, source: list[str]) -> list[str]:
 ARGS = {"tabletop": tabletop_args, "humaneval": humaneval_args}
 
 
+def episode_slices(episodes: list[dict], transcript: list[str]) -> list[list[str]]:
+    """Each episode's model calls: the transcript is written episode after episode (one at a time) and each
+    record counts its calls, so consecutive slices of those lengths are the episodes' calls."""
+    counts = [int(e.get("llm_calls") or 0) for e in episodes]
+    if sum(counts) != len(transcript):
+        raise SystemExit(
+            f"the transcript has {len(transcript)} calls but the episodes count {sum(counts)}: "
+            "it cannot be split by episode (was it recorded in parallel?); record the whole run again"
+        )
+    slices, start = [], 0
+    for n in counts:
+        slices.append(transcript[start : start + n])
+        start += n
+    return slices
+
+
+def read_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def take_out(out: Path, redo: set[tuple[str, int]]) -> None:
+    """Remove the episodes to redo (records and calls), so the resumed run records them afresh (one already
+    taken out by an interrupted redo is simply recorded)."""
+    episodes_path, transcript_path = out / "episodes.jsonl", out / "transcript.jsonl"
+    lines = read_lines(episodes_path)
+    episodes = [json.loads(line) for line in lines]
+    slices = episode_slices(episodes, read_lines(transcript_path))
+    keep = [i for i, e in enumerate(episodes) if (e["task"], e["seed"]) not in redo]
+    episodes_path.write_text("".join(lines[i] + "\n" for i in keep), encoding="utf-8")
+    transcript_path.write_text("".join(c + "\n" for i in keep for c in slices[i]), encoding="utf-8")
+
+
+def put_in_order(out: Path, order: list[tuple[str, int]]) -> None:
+    """Episodes and their calls back in task x seed order, the order the benchmark runs (and a replay asks)
+    in; the redone ones were appended at the end."""
+    episodes_path, transcript_path = out / "episodes.jsonl", out / "transcript.jsonl"
+    lines = read_lines(episodes_path)
+    episodes = [json.loads(line) for line in lines]
+    slices = episode_slices(episodes, read_lines(transcript_path))
+    rank = {job: i for i, job in enumerate(order)}
+    ordered = sorted(
+        range(len(episodes)), key=lambda i: rank.get((episodes[i]["task"], episodes[i]["seed"]), len(rank))
+    )
+    episodes_path.write_text("".join(lines[i] + "\n" for i in ordered), encoding="utf-8")
+    transcript_path.write_text("".join(c + "\n" for i in ordered for c in slices[i]), encoding="utf-8")
+
+
+def parse_redo(values: list[str]) -> set[tuple[str, int]]:
+    jobs = set()
+    for value in values:
+        task, _, seed = value.rpartition(":")
+        if not task or not seed.isdigit():
+            raise SystemExit(f"--redo {value!r}: write TASK:SEED, e.g. stack-blocks:2")
+        jobs.add((task, int(seed)))
+    return jobs
+
+
 def run_cli(args: list[str]) -> tuple[int, dict | None]:
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -99,6 +161,13 @@ def main() -> int:
         default="chat",
         help="how the model is asked (see `cap run --help`)",
     )
+    parser.add_argument(
+        "--redo",
+        nargs="+",
+        default=[],
+        metavar="TASK:SEED",
+        help="tabletop: record these episodes of an existing result again (see above)",
+    )
     args = parser.parse_args()
 
     out = RESULTS / args.benchmark / args.name
@@ -116,6 +185,24 @@ def main() -> int:
     else:
         run |= {"limit": args.limit}
     run["command"] = " ".join(sys.argv)
+    redo = parse_redo(args.redo)
+    if redo:
+        if args.benchmark != "tabletop":
+            raise SystemExit("--redo is for tabletop results")
+        recorded = json.loads((out / "run.json").read_text())
+        same = ("mode", "repair", "api", "seeds", "tasks", "model_sha256", "prompts_sha256")
+        if {k: recorded.get(k) for k in same} != {k: run.get(k) for k in same}:
+            raise SystemExit(
+                f"--redo: the settings, the model and the prompts must be those {out / 'run.json'} was "
+                "recorded with (a changed prompt means recording the whole run again)"
+            )
+        unknown = {task for task, _ in redo} - set(run["tasks"] or TASKS)
+        if unknown:
+            raise SystemExit(f"--redo: no such task in this run: {sorted(unknown)}")
+        run["command"] = recorded["command"]
+        run["redo_command"] = " ".join(sys.argv)
+        run["redone"] = sorted(set(map(tuple, recorded.get("redone", []))) | redo)
+        take_out(out, redo)
     (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
     source = ["--model", args.model, "--transcript", str(out / "transcript.jsonl")]
     started = time.monotonic()
@@ -123,7 +210,11 @@ def main() -> int:
     if summary is None:
         print(f"the benchmark printed no summary (exit {code})", file=sys.stderr)
         return 1
-    summary["wall_seconds"] = round(time.monotonic() - started, 1)
+    if redo:
+        put_in_order(out, [(t, seed) for t in run["tasks"] or TASKS for seed in range(run["seeds"])])
+        summary["wall_seconds"] = json.loads((out / "summary.json").read_text()).get("wall_seconds")
+    else:
+        summary["wall_seconds"] = round(time.monotonic() - started, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))
     return code

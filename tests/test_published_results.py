@@ -79,3 +79,32 @@ def test_the_recorder_builds_the_commands_the_replay_uses(tmp_path):
     run = {"benchmark": "humaneval", "mode": "hierarchical", "repair": 0, "limit": 5}
     args = record_results.humaneval_args(run, tmp_path, ["--replay", "t.jsonl"])
     assert "--limit" in args and "5" in args and "--repair" not in args
+
+
+def test_redo_takes_episodes_out_and_puts_them_back_in_run_order(tmp_path):
+    """--redo splits the transcript by each episode's call count and restores task x seed order afterwards,
+    so a replay (which asks episode after episode) meets each episode's calls where they were."""
+    episodes = [{"task": t, "seed": s, "llm_calls": n} for t, s, n in (("a", 0, 2), ("a", 1, 1), ("b", 0, 3))]
+    calls = {("a", 0): ["a0-1", "a0-2"], ("a", 1): ["a1-1"], ("b", 0): ["b0-1", "b0-2", "b0-3"]}
+
+    def write(order):
+        (tmp_path / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in order))
+        lines = [json.dumps({"q": c}) for e in order for c in calls[(e["task"], e["seed"])]]
+        (tmp_path / "transcript.jsonl").write_text("".join(line + "\n" for line in lines))
+
+    def read():
+        tasks = [
+            (e["task"], e["seed"])
+            for e in map(json.loads, record_results.read_lines(tmp_path / "episodes.jsonl"))
+        ]
+        return tasks, [json.loads(x)["q"] for x in record_results.read_lines(tmp_path / "transcript.jsonl")]
+
+    write(episodes)
+    record_results.take_out(tmp_path, {("a", 1)})
+    assert read() == ([("a", 0), ("b", 0)], ["a0-1", "a0-2", "b0-1", "b0-2", "b0-3"])
+    write([episodes[0], episodes[2], episodes[1]])  # as the resumed run leaves it: the redone one last
+    record_results.put_in_order(tmp_path, [("a", 0), ("a", 1), ("b", 0)])
+    assert read() == ([("a", 0), ("a", 1), ("b", 0)], ["a0-1", "a0-2", "a1-1", "b0-1", "b0-2", "b0-3"])
+    (tmp_path / "transcript.jsonl").write_text('{"q": "extra"}\n')
+    with pytest.raises(SystemExit, match="cannot be split by episode"):
+        record_results.take_out(tmp_path, {("a", 0)})

@@ -135,6 +135,8 @@ def run_jobs(
             file=sys.stderr,
         )
     episodes = {job: done[job] for job in jobs if job in done}
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
     in_a_row = 0  # infrastructure failures one after another: the server is down
     progress = progress_bar(None if not log_lines else False)

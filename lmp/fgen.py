@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from lmp.library import FunctionLibrary, GeneratedFunction
@@ -195,7 +195,12 @@ class FunctionGenerator:
                         f"{' -> '.join(chains[name])}. Raise the limit (--max-depth) or use --mode flat."
                     )
                 sites = list(level.values())
-                results = list(pool.map(lambda s, d=depth: self._generate(s, d), sites))
+                # Every sibling is asked even when one fails (pool.map would cancel those not yet started
+                # when an earlier one raises): which calls a run makes must not depend on thread timing, or
+                # a replay of its transcript would ask differently from the recording.
+                futures = [pool.submit(self._generate, site, depth) for site in sites]
+                wait(futures)
+                results = [future.result() for future in futures]  # the first failure, in call-site order
                 for fn in results:
                     made[fn.name] = fn
                 known = self.known | set(self.library.names()) | set(made)

@@ -85,6 +85,20 @@ def test_two_siblings_and_a_grandchild_are_generated_siblings_in_parallel():
     assert namespace["route"] == [[0, 0], [0.5, 0.5], [1, 1]]
 
 
+def test_every_sibling_is_asked_even_when_an_earlier_one_fails():
+    """The calls a run makes must not depend on thread timing (a replay asks exactly what the recording
+    asked): one worker, the first sibling fails at once, the second is slow; the third is still asked."""
+    import time
+
+    definitions = {"a": "x = 1", "b": "def b():\n    return 1", "c": "def c():\n    return 2"}
+    gen, backend = fgen_for(definitions, hooks={"b": lambda: time.sleep(0.2)}, max_workers=1)
+    with pytest.raises(FgenError, match="does not define 'a'"):
+        gen.resolve("a()\nb()\nc()")
+    asked = [re.search(r"define function: (\w+)", r.query).group(1) for r in backend.requests]
+    assert sorted(asked) == ["a", "b", "c"]
+    assert len(gen.library) == 0
+
+
 def test_library_functions_are_reused_by_later_code():
     gen, backend = fgen_for(TREE)
     gen.resolve(POLICY)

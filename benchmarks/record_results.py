@@ -13,6 +13,10 @@ checks that it gives the same numbers.
 `--redo TASK:SEED ...` records those tabletop episodes again (e.g. after a fix in cap that changes how they
 run, so they no longer replay as recorded): their records and their model calls are taken out, they run again,
 and everything is put back in task x seed order, the order a replay asks in.
+
+Running an existing tabletop result again with a larger `--seeds` (and every other setting as recorded) adds
+the missing seeds to it: the recorded episodes stay as they are, the new ones are recorded and everything is put
+back in task x seed order. Any other change of settings is refused: record under another --name.
 """
 
 from __future__ import annotations
@@ -138,6 +142,39 @@ def parse_redo(values: list[str]) -> set[tuple[str, int]]:
     return jobs
 
 
+SAME_SETTINGS = ("mode", "repair", "api", "tasks", "limit", "model_sha256", "prompts_sha256")
+CARRIED = ("redo_command", "redone", "extend_command", "extended_from_seeds")
+
+
+def continue_run(run: dict, recorded: dict, redo: set[tuple[str, int]], out: Path) -> dict:
+    """The run.json for going on with a recorded result: resuming it, redoing episodes of it or (tabletop)
+    adding seeds to it. Anything else would mix two experiments in one directory, so it is refused; the
+    recorded command stays the one that reproduces the whole result, the history of how it was made is kept."""
+    differing = sorted(k for k in SAME_SETTINGS if recorded.get(k) != run.get(k))
+    if differing:
+        raise SystemExit(
+            f"{out} was recorded with other settings ({', '.join(differing)}): record under another --name "
+            "(a changed prompt means recording the whole run again)"
+        )
+    run = run | {k: recorded[k] for k in CARRIED if k in recorded}
+    if run["benchmark"] != "tabletop":
+        return run | {"command": recorded["command"]}
+    seeds = recorded["seeds"]
+    if redo:
+        if run["seeds"] != seeds:
+            raise SystemExit(f"--redo: {out} has {seeds} seeds; give --seeds {seeds}")
+        redone = sorted(set(map(tuple, recorded.get("redone", []))) | redo)
+        return run | {"command": recorded["command"], "redo_command": run["command"], "redone": redone}
+    if run["seeds"] < seeds:
+        raise SystemExit(f"{out} has {seeds} seeds; --seeds {run['seeds']} would drop some")
+    if run["seeds"] > seeds:  # an extension: the seeds recorded so far stay as they are
+        run |= {
+            "extend_command": run["command"],
+            "extended_from_seeds": run.get("extended_from_seeds", seeds),
+        }
+    return run | {"command": recorded["command"].replace(f"--seeds {seeds}", f"--seeds {run['seeds']}")}
+
+
 def run_cli(args: list[str]) -> tuple[int, dict | None]:
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -191,22 +228,15 @@ def main() -> int:
         run |= {"limit": args.limit}
     run["command"] = " ".join(sys.argv)
     redo = parse_redo(args.redo)
+    recorded = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else None
+    if redo and (args.benchmark != "tabletop" or not recorded):
+        raise SystemExit(f"--redo is for episodes of a recorded tabletop result; {out} is not one")
+    if recorded:
+        run = continue_run(run, recorded, redo, out)
     if redo:
-        if args.benchmark != "tabletop":
-            raise SystemExit("--redo is for tabletop results")
-        recorded = json.loads((out / "run.json").read_text())
-        same = ("mode", "repair", "api", "seeds", "tasks", "model_sha256", "prompts_sha256")
-        if {k: recorded.get(k) for k in same} != {k: run.get(k) for k in same}:
-            raise SystemExit(
-                f"--redo: the settings, the model and the prompts must be those {out / 'run.json'} was "
-                "recorded with (a changed prompt means recording the whole run again)"
-            )
         unknown = {task for task, _ in redo} - set(run["tasks"] or TASKS)
         if unknown:
             raise SystemExit(f"--redo: no such task in this run: {sorted(unknown)}")
-        run["command"] = recorded["command"]
-        run["redo_command"] = " ".join(sys.argv)
-        run["redone"] = sorted(set(map(tuple, recorded.get("redone", []))) | redo)
         take_out(out, redo)
     (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
     source = ["--model", args.model, "--transcript", str(out / "transcript.jsonl")]
@@ -215,11 +245,13 @@ def main() -> int:
     if summary is None:
         print(f"the benchmark printed no summary (exit {code})", file=sys.stderr)
         return 1
-    if redo:
+    if args.benchmark == "tabletop":  # redone and added episodes were appended at the end
         put_in_order(out, [(t, seed) for t in run["tasks"] or TASKS for seed in range(run["seeds"])])
-        summary["wall_seconds"] = json.loads((out / "summary.json").read_text()).get("wall_seconds")
-    else:
-        summary["wall_seconds"] = round(time.monotonic() - started, 1)
+    before = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+    if redo:
+        summary["wall_seconds"] = before.get("wall_seconds")
+    else:  # a resumed or extended recording adds its time to what the recording took so far
+        summary["wall_seconds"] = round((before.get("wall_seconds") or 0) + time.monotonic() - started, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))
     return code

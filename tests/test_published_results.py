@@ -108,3 +108,39 @@ def test_redo_takes_episodes_out_and_puts_them_back_in_run_order(tmp_path):
     (tmp_path / "transcript.jsonl").write_text('{"q": "extra"}\n')
     with pytest.raises(SystemExit, match="cannot be split by episode"):
         record_results.take_out(tmp_path, {("a", 0)})
+
+
+def test_going_on_with_a_result_keeps_its_history_and_refuses_to_mix_experiments(tmp_path):
+    """Resuming, redoing and adding seeds keep one experiment per directory: the command that reproduces the
+    whole result, and how it was made (redone episodes, the seeds it was extended from)."""
+    recorded = {
+        "benchmark": "tabletop",
+        "mode": "flat",
+        "repair": 2,
+        "api": "completions",
+        "tasks": [],
+        "prompts_sha256": "p1",
+        "seeds": 1,
+        "command": "record_results.py tabletop --name x --mode flat --seeds 1",
+        "redo_command": "record_results.py tabletop --name x --seeds 1 --redo a:0",
+        "redone": [["a", 0]],
+    }
+    asked = {k: v for k, v in recorded.items() if k not in ("redo_command", "redone")}
+
+    extended = record_results.continue_run(
+        asked | {"seeds": 3, "command": "extend"}, recorded, set(), tmp_path
+    )
+    assert extended["command"] == "record_results.py tabletop --name x --mode flat --seeds 3"
+    assert extended["extend_command"] == "extend" and extended["extended_from_seeds"] == 1
+    assert extended["redone"] == [["a", 0]] and extended["seeds"] == 3
+    resumed = record_results.continue_run(extended | {"command": "again"}, extended, set(), tmp_path)
+    assert resumed == extended  # resuming an interrupted extension changes nothing
+    redone = record_results.continue_run(asked | {"command": "r"}, recorded, {("b", 0)}, tmp_path)
+    assert redone["redone"] == [("a", 0), ("b", 0)] and redone["command"] == recorded["command"]
+
+    with pytest.raises(SystemExit, match="prompts_sha256"):
+        record_results.continue_run(asked | {"prompts_sha256": "p2"}, recorded, set(), tmp_path)
+    with pytest.raises(SystemExit, match="would drop some"):
+        record_results.continue_run(asked | {"seeds": 1}, extended, set(), tmp_path)
+    with pytest.raises(SystemExit, match="give --seeds 1"):
+        record_results.continue_run(asked | {"seeds": 2}, recorded, {("a", 0)}, tmp_path)

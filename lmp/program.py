@@ -27,7 +27,7 @@ from lmp.fgen import FunctionGenerator, definitions_only
 from lmp.library import GeneratedFunction
 from lmp.lmp import LMP, Failure, Generation, LLMUnavailable, LMPError
 
-RESAMPLE_TEMPERATURE = 0.8  # for a fix answer that repeated the failed program
+RESAMPLE_TEMPERATURE = 0.8  # a fix after the greedy one repeated the failed program or gave no code
 
 
 def same_program(a: str, b: str) -> bool:
@@ -260,17 +260,18 @@ class Program:
                 return Solution(attempts, attempt.run)
         base = next((a for a in attempts if a.run is not None), None)
         helpers = True  # a failure in a helper is fixed in the helper, unless fixing it gave no code
+        sampled = False  # the greedy fix of `base` was asked for already and gave nothing to run
         for round_ in range(1, rounds + 1):
             if base is None or base.failure is None:
                 break
-            attempt = self._fix(base, execute, round_, helpers)
+            attempt = self._fix(base, execute, round_, helpers, sampled)
             attempts.append(attempt)
             if attempt.ok:
                 return Solution(attempts, attempt.run)
             if attempt.run is not None:
-                base, helpers = attempt, True
-            elif attempt.kind == "fix":  # the fix had no usable code: nothing left to go on
-                break
+                base, helpers, sampled = attempt, True, False
+            elif attempt.kind == "fix":  # no usable code: next round, a sampled fix of the same program
+                sampled = True
             else:  # the helper could not be fixed: next round, fix the code that calls it
                 helpers = False
         return Solution(attempts, None)
@@ -348,18 +349,28 @@ class Program:
         code_line = rest - context_lines
         return Failure(error, code_line, text), "", code_line
 
-    def _fix(self, base: Attempt, execute: RunProgram, round_: int, helpers: bool = True) -> Attempt:
+    def _fix(
+        self,
+        base: Attempt,
+        execute: RunProgram,
+        round_: int,
+        helpers: bool = True,
+        sampled: bool = False,
+    ) -> Attempt:
         assert base.run is not None and base.failure is not None
         helper = base.where[len("helper ") :] if base.where.startswith("helper ") else ""
         if helper and helpers and self.fgen is not None and self.fgen.library.get(helper) is not None:
             return self._fix_helper(base, helper, execute, round_)
+        generation, failure = base.run.generation, base.failure
         try:
-            fixed = self.lmp.fix(base.run.generation, base.failure)
-            if same_program(fixed.code, base.run.generation.code):
+            fixed = None if sampled else self.lmp.fix(generation, failure)
+            if fixed is None or same_program(fixed.code, generation.code):
                 # A greedy model often answers a fix request with the failed code itself (every fix of the
                 # completions API in our tuning runs): running it again would only fail again, so draw one
-                # sampled answer instead. The transcript keeps both (same key, in order), so replays agree.
-                fixed = self.lmp.fix(base.run.generation, base.failure, temperature=RESAMPLE_TEMPERATURE)
+                # sampled answer instead; and after a fix with no usable code (a sampled answer can be
+                # empty), asking greedily again would repeat the same, so only a sampled one is drawn. The
+                # transcript keeps each (same key, in order), so replays agree.
+                fixed = self.lmp.fix(generation, failure, temperature=RESAMPLE_TEMPERATURE)
         except LLMUnavailable:
             raise
         except LMPError as exc:

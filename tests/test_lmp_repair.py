@@ -69,10 +69,27 @@ def test_rounds_are_bounded_and_zero_means_one_attempt():
     assert len(backend.requests) == 1 + 1 + 3 * 2
 
 
-def test_a_fix_answer_without_code_ends_the_search():
-    prog, _ = program({"ui": ["1 / 0", "I cannot fix that."]})
-    solution = prog.solve("q", "", execute, rounds=3)
-    assert [(a.kind, a.status) for a in solution.attempts] == [("generate", "error"), ("fix", "no_code")]
+def test_a_fix_answer_without_code_uses_a_round_and_the_next_one_is_sampled():
+    """As recorded with the local model: the greedy fix repeats the program, the sampled one is empty. The
+    next round asks for a sampled fix of the same program (a greedy one would only repeat it again)."""
+    prog, backend = program({"ui": ["1 / 0", "1 / 0", "", "x = 1"]})
+    solution = prog.solve("q", "", execute, rounds=2)
+    assert [(a.kind, a.status) for a in solution.attempts] == [
+        ("generate", "error"),
+        ("fix", "no_code"),
+        ("fix", "ok"),
+    ]
+    temperatures = [(r.lmp, r.temperature) for r in backend.requests]
+    assert temperatures == [("ui", 0.0), ("ui/fix", 0.0), ("ui/fix", 0.8), ("ui/fix", 0.8)]
+    assert len({r.query for r in backend.requests[1:]}) == 1  # each a fix of the first program
+
+
+def test_fixes_without_code_stop_when_the_rounds_are_used():
+    prog, backend = program({"ui": ["1 / 0", "I cannot fix that.", ""]})
+    solution = prog.solve("q", "", execute, rounds=2)
+    assert [a.status for a in solution.attempts] == ["error", "no_code", "no_code"]
+    assert solution.run is None
+    assert [r.temperature for r in backend.requests] == [0.0, 0.0, 0.8]
 
 
 def test_completions_api_fix_prompt_continues_after_the_failure_comment():

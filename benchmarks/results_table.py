@@ -5,8 +5,9 @@
 Tabletop, in the paper's shape: success per instruction family x {seen, unseen attributes}, families grouped
 by seen/unseen instructions, one pair of columns per recorded configuration; then the totals per group with
 and without execution feedback. "First program" is derived from the same episodes: the episode succeeded
-with the model's first program (no repair round), which is exactly what `--repair 0` would have scored,
-because generation is greedy and a first program that fails its dry run would have failed without repair.
+with the model's first programs (no repair round of the policy, of a helper or of a nested LMP's answer),
+which is exactly what `--repair 0` would have scored, because generation is greedy and a first program that
+fails its dry run would have failed without repair.
 HumanEval: pass@1 and helpers generated per problem per recorded run.
 """
 
@@ -34,8 +35,17 @@ def load(benchmark: str) -> dict[str, tuple[dict, dict, list[dict]]]:
     return found
 
 
+def repaired(attempts: list[dict]) -> bool:
+    """Whether any repair round ran: of the policy, of a helper, or of a nested LMP's answer (`nested`)."""
+    return any(
+        str(a.get("kind", "")).startswith("fix")
+        or any(repaired(n.get("attempts") or []) for n in a.get("nested") or [])
+        for a in attempts
+    )
+
+
 def first_program_succeeded(record: dict) -> bool:
-    return bool(record["task_success"]) and not any(a.get("kind") == "fix" for a in record["attempts"])
+    return bool(record["task_success"]) and not repaired(record["attempts"])
 
 
 def _frac(a: int, b: int) -> str:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import record_results  # noqa: E402
+import results_table  # noqa: E402
 
 RESULTS = ROOT / "results"
 
@@ -144,3 +145,13 @@ def test_going_on_with_a_result_keeps_its_history_and_refuses_to_mix_experiments
         record_results.continue_run(asked | {"seeds": 1}, extended, set(), tmp_path)
     with pytest.raises(SystemExit, match="give --seeds 1"):
         record_results.continue_run(asked | {"seeds": 2}, recorded, {("a", 0)}, tmp_path)
+
+
+def test_first_program_means_no_repair_anywhere_not_only_in_the_policy():
+    """A success after a nested LMP's answer or a helper was repaired is not what --repair 0 scores."""
+    first = {"kind": "generate", "nested": [{"attempts": [{"kind": "generate"}]}]}
+    nested_fix = {"kind": "generate", "nested": [{"attempts": [{"kind": "generate"}, {"kind": "fix"}]}]}
+    assert results_table.first_program_succeeded({"task_success": True, "attempts": [first]})
+    assert not results_table.first_program_succeeded({"task_success": False, "attempts": [first]})
+    for attempts in ([nested_fix], [first, {"kind": "fix"}], [first, {"kind": "fix-helper"}]):
+        assert not results_table.first_program_succeeded({"task_success": True, "attempts": attempts})

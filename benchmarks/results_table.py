@@ -128,7 +128,8 @@ def humaneval() -> str:
     for name, (run, summary, _) in configs.items():
         mode = run["mode"]
         result = summary.get(mode, {})
-        helpers = result.get("helpers_per_problem", "-")
+        helpers = result.get("helpers_per_problem")
+        helpers = f"{helpers:.2f}" if isinstance(helpers, int | float) else "-"
         problems = f"first {run['limit']}" if run.get("limit") else "all 164"
         api = run.get("api", "chat")
         passed = result.get("pass@1")

@@ -213,7 +213,6 @@ def main() -> int:
     args = parser.parse_args()
 
     out = RESULTS / args.benchmark / args.name
-    out.mkdir(parents=True, exist_ok=True)
     run = {
         "benchmark": args.benchmark,
         "mode": args.mode,
@@ -238,6 +237,7 @@ def main() -> int:
         if unknown:
             raise SystemExit(f"--redo: no such task in this run: {sorted(unknown)}")
         take_out(out, redo)
+    out.mkdir(parents=True, exist_ok=True)  # only once the settings are accepted
     (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
     source = ["--model", args.model, "--transcript", str(out / "transcript.jsonl")]
     started = time.monotonic()

@@ -276,6 +276,11 @@ class Program:
                 helpers = False
         return Solution(attempts, None)
 
+    def attempt(self, candidate: Generation | LMPError, execute: RunProgram, sample: int = 0) -> Attempt:
+        """One try of a program chosen elsewhere: its helpers generated, then run under `execute`, with no
+        repair. For measuring programs one by one (e.g. each of K samples for pass@k), not for solving."""
+        return self._attempt(candidate, execute, "sample", sample=sample)
+
     def _attempt(
         self,
         candidate: Generation | LMPError,

@@ -1,0 +1,226 @@
+"""pass@k of tabletop policies: how often does the model write a program that does the task at all?
+
+A diagnostic beside the published results, not one of them. Execution feedback and best-of-K can only pick
+among the programs the model writes; when a program runs cleanly and does the wrong thing, only the task
+checker knows, and it is never feedback. So the ceiling for any way of choosing among K programs is pass@K:
+the chance that K draws contain one that succeeds.
+
+For each task x seed, one request draws K programs for the command at `--temperature` (llama.cpp seeds
+0..K-1, so a run is reproducible; `--replay` reads its transcript back). Each program then runs for real on
+a freshly built scene of that task and seed: its helpers generated and its nested LMPs answered greedily,
+no repair anywhere. The task checker scores each program afterwards; it measures and never reaches the
+model. pass@k is Chen et al.'s unbiased estimator, per instruction group x attribute split.
+
+Run (prints JSON; --out keeps one record per program and a rerun skips the episodes in it):
+    .venv/bin/python benchmarks/tabletop_pass_at_k.py --instructions unseen --seeds 1 --samples 5 \\
+        --out pass_at_k.jsonl --transcript transcript.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cap.errors import CapError
+from cap.evals.common.passk import mean_pass_at_k
+from cap.llm_options import add_llm_arguments, build_client, resolve_api
+from cap.policy_stack import PolicyStack, StackOptions, scene_context, with_imports, without_imports_lines
+from robot_api.tabletop import TabletopAPI
+from robot_api.tasks import TASKS
+
+GROUPS = ("seen", "unseen", "extra")
+
+
+@dataclass(frozen=True)
+class Settings:
+    tasks: tuple[str, ...]
+    seeds: int
+    samples: int
+    temperature: float
+    mode: str
+    api: str
+
+
+def sample_programs(client: Any, settings: Settings, out: Path | None) -> list[dict[str, Any]]:
+    """Every program's record, those already in `out` first; new ones are appended to `out` as they finish."""
+    from cap.evals.tabletop import TabletopSession
+
+    records = read_records(out)
+    done = {(r["task"], r["seed"]) for r in records}
+    options = StackOptions(
+        mode=settings.mode,
+        api=settings.api,
+        repair=0,
+        samples=settings.samples,
+        temperature=settings.temperature,
+    )
+    stack = PolicyStack(client, TabletopAPI.describe(), options)
+    with TabletopSession(extra_api=stack.nested_functions()) as session:
+        stack.bind(session.sandbox.run)
+
+        def execute(program: str) -> Any:
+            code = with_imports(stack.with_session(program))
+            return without_imports_lines(session.perform(code, stack.session_inputs()))
+
+        for task in settings.tasks:
+            for seed in range(settings.seeds):
+                if (task, seed) in done:
+                    continue
+                episode = sample_episode(stack, session, execute, task, seed, settings.samples)
+                append_records(out, episode)
+                records.extend(episode)
+                wins = sum(bool(r["task_success"]) for r in episode)
+                print(f"{task} seed {seed}: {wins}/{len(episode)} programs succeed", file=sys.stderr)
+    return records
+
+
+def sample_episode(
+    stack: PolicyStack, session: Any, execute: Any, task: str, seed: int, k: int
+) -> list[dict]:
+    """K programs for one task x seed, each run on the task's scene as built from scratch, then checked."""
+    stack.reset()
+    stack.begin_command()
+    instance = session.setup(task, seed)
+    calls, tokens = stack.client.calls, (stack.client.prompt_tokens, stack.client.completion_tokens)
+    candidates = stack.ui.lmp.samples(instance.command, scene_context(session.api.get_obj_names()), k)
+    records = []
+    for index, candidate in enumerate(candidates):
+        started = time.perf_counter()
+        session.setup(task, seed)
+        stack.begin_command()
+        attempt = stack.ui.attempt(candidate, execute, sample=index)
+        success, reason = session.check()
+        records.append(
+            {
+                "task": task,
+                "seed": seed,
+                "sample": index,
+                "command": instance.command,
+                "status": attempt.status,
+                "task_success": bool(success),
+                "reason": reason,
+                "error": attempt.error,
+                "code": attempt.code,
+                "functions": attempt.functions,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    records[0]["llm_calls"] = stack.client.calls - calls  # the episode's calls, on its first record
+    records[0]["llm_tokens"] = {
+        "prompt": stack.client.prompt_tokens - tokens[0],
+        "completion": stack.client.completion_tokens - tokens[1],
+    }
+    return records
+
+
+def summarize(records: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """pass@1..K per instruction group x attribute split (and per family), from every program's verdict."""
+    episodes: dict[tuple[str, int], list[bool]] = defaultdict(list)
+    for r in records:
+        episodes[(r["task"], r["seed"])].append(bool(r["task_success"]))
+    cells: dict[str, list[list[bool]]] = defaultdict(list)
+    families: dict[str, list[list[bool]]] = defaultdict(list)
+    for (task, _), verdicts in episodes.items():
+        t = TASKS[task]
+        cells[f"{t.instructions} instructions, {'seen' if t.seen else 'unseen'} attributes"].append(verdicts)
+        families[t.family].append(verdicts)
+
+    def rates(groups: list[list[bool]]) -> dict[str, Any]:
+        totals, corrects = [len(v) for v in groups], [sum(v) for v in groups]
+        return {
+            "episodes": len(groups),
+            "programs": sum(totals),
+            "succeeding_programs": sum(corrects),
+            "episodes_with_a_success": sum(c > 0 for c in corrects),
+            **{
+                key: round(value, 4)
+                for key, value in mean_pass_at_k(totals, corrects, range(1, k + 1)).items()
+            },
+        }
+
+    return {
+        "samples_per_episode": k,
+        "splits": {name: rates(cells[name]) for name in sorted(cells, key=_split_order)},
+        "families": {name: rates(families[name]) for name in sorted(families)},
+    }
+
+
+def _split_order(name: str) -> tuple[int, str]:
+    return (GROUPS.index(name.split()[0]), name)
+
+
+def read_records(path: Path | None) -> list[dict[str, Any]]:
+    if path is None or not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise CapError(f"{path}:{number} is not a JSON record", hint="pass another --out") from None
+    return records
+
+
+def append_records(path: Path | None, records: list[dict[str, Any]]) -> None:
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, Settings]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", nargs="+", metavar="TASK", help="these tasks (default: --instructions)")
+    parser.add_argument(
+        "--instructions", choices=GROUPS, default="unseen", help="every task of this instruction group"
+    )
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per task (default 1)")
+    parser.add_argument(
+        "--samples", type=int, default=5, metavar="K", help="programs per episode (default 5)"
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=0.8, help="of the command's programs (default 0.8)"
+    )
+    parser.add_argument("--mode", choices=["flat", "hierarchical"], default="hierarchical")
+    parser.add_argument(
+        "--out", type=Path, help="one JSON record per program; a rerun skips finished episodes"
+    )
+    add_llm_arguments(parser, local_api="completions")
+    args = parser.parse_args(argv)
+    resolve_api(args)
+    tasks = args.tasks or [n for n, t in TASKS.items() if t.instructions == args.instructions]
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise CapError(f"unknown task(s): {', '.join(unknown)}", hint="`cap tasks` lists them")
+    if args.seeds < 1 or args.samples < 2 or args.temperature <= 0:
+        raise CapError("pass@k needs --seeds >= 1, --samples >= 2 and a --temperature above 0")
+    return args, Settings(tuple(tasks), args.seeds, args.samples, args.temperature, args.mode, args.api)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args, settings = parse(sys.argv[1:] if argv is None else argv)
+        client = build_client(args)
+        try:
+            records = sample_programs(client, settings, args.out)
+        finally:
+            if client.transcript is not None:
+                client.transcript.close()
+    except CapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"settings": settings.__dict__, **summarize(records, settings.samples)}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,9 @@ For each task x seed, one request draws K programs for the command at `--tempera
 0..K-1, so a run is reproducible; `--replay` reads its transcript back). Each program then runs for real on
 a freshly built scene of that task and seed: its helpers generated and its nested LMPs answered greedily,
 no repair anywhere. The task checker scores each program afterwards; it measures and never reaches the
-model. pass@k is Chen et al.'s unbiased estimator, per instruction group x attribute split.
+model. pass@k is Chen et al.'s unbiased estimator, per instruction group x attribute split. Each record
+also keeps where every object ended, so `consensus` can measure one selector that needs no checker: run the
+program whose outcome most of the K agree on.
 
 Run (prints JSON; --out keeps one record per program and a rerun skips the episodes in it):
     .venv/bin/python benchmarks/tabletop_pass_at_k.py --instructions unseen --seeds 1 --samples 5 \\
@@ -68,8 +70,10 @@ def sample_programs(client: Any, settings: Settings, out: Path | None) -> list[d
             code = with_imports(stack.with_session(program))
             return without_imports_lines(session.perform(code, stack.session_inputs()))
 
-        for task in settings.tasks:
-            for seed in range(settings.seeds):
+        # seed by seed, so a rerun with more --seeds asks in the order one run with them would have
+        # (a replay meets repeated questions in the order they were recorded)
+        for seed in range(settings.seeds):
+            for task in settings.tasks:
                 if (task, seed) in done:
                     continue
                 episode = sample_episode(stack, session, execute, task, seed, settings.samples)
@@ -88,7 +92,8 @@ def sample_episode(
     stack.begin_command()
     instance = session.setup(task, seed)
     calls, tokens = stack.client.calls, (stack.client.prompt_tokens, stack.client.completion_tokens)
-    candidates = stack.ui.lmp.samples(instance.command, scene_context(session.api.get_obj_names()), k)
+    names = list(session.api.get_obj_names())
+    candidates = stack.ui.lmp.samples(instance.command, scene_context(names), k)
     records = []
     for index, candidate in enumerate(candidates):
         started = time.perf_counter()
@@ -96,6 +101,7 @@ def sample_episode(
         stack.begin_command()
         attempt = stack.ui.attempt(candidate, execute, sample=index)
         success, reason = session.check()
+        scene = {name: [round(float(v), 3) for v in session.api.get_obj_pos(name)[:2]] for name in names}
         records.append(
             {
                 "task": task,
@@ -108,6 +114,7 @@ def sample_episode(
                 "error": attempt.error,
                 "code": attempt.code,
                 "functions": attempt.functions,
+                "final_scene": scene,  # (x, y) of every object after the program: what `consensus` compares
                 "seconds": round(time.perf_counter() - started, 3),
             }
         )
@@ -119,20 +126,41 @@ def sample_episode(
     return records
 
 
+AGREE_M = 0.03  # two final scenes agree when every object ends within 3 cm of where it ends in the other
+
+
+def consensus(programs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The program a selector that never sees the checker would run: among the programs that ran cleanly, the
+    one whose final scene the most others agree with (execution-based consensus, as MBR-exec / AlphaCode
+    cluster programs by what they do); ties go to the earlier sample; if none ran cleanly, the first."""
+    clean = [p for p in programs if p["status"] == "ok" and p.get("final_scene")]
+    if not clean:
+        return programs[0]
+
+    def agree(a: dict[str, list[float]], b: dict[str, list[float]]) -> bool:
+        return a.keys() == b.keys() and all(
+            abs(a[n][0] - b[n][0]) <= AGREE_M and abs(a[n][1] - b[n][1]) <= AGREE_M for n in a
+        )
+
+    votes = [sum(agree(p["final_scene"], q["final_scene"]) for q in clean) for p in clean]
+    return clean[votes.index(max(votes))]
+
+
 def summarize(records: list[dict[str, Any]], k: int) -> dict[str, Any]:
     """pass@1..K per instruction group x attribute split (and per family), from every program's verdict."""
-    episodes: dict[tuple[str, int], list[bool]] = defaultdict(list)
+    episodes: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
-        episodes[(r["task"], r["seed"])].append(bool(r["task_success"]))
-    cells: dict[str, list[list[bool]]] = defaultdict(list)
-    families: dict[str, list[list[bool]]] = defaultdict(list)
-    for (task, _), verdicts in episodes.items():
+        episodes[(r["task"], r["seed"])].append(r)
+    cells: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+    families: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+    for (task, _), programs in episodes.items():
         t = TASKS[task]
-        cells[f"{t.instructions} instructions, {'seen' if t.seen else 'unseen'} attributes"].append(verdicts)
-        families[t.family].append(verdicts)
+        cells[f"{t.instructions} instructions, {'seen' if t.seen else 'unseen'} attributes"].append(programs)
+        families[t.family].append(programs)
 
-    def rates(groups: list[list[bool]]) -> dict[str, Any]:
-        totals, corrects = [len(v) for v in groups], [sum(v) for v in groups]
+    def rates(groups: list[list[dict[str, Any]]]) -> dict[str, Any]:
+        totals = [len(programs) for programs in groups]
+        corrects = [sum(bool(p["task_success"]) for p in programs) for programs in groups]
         return {
             "episodes": len(groups),
             "programs": sum(totals),
@@ -142,6 +170,7 @@ def summarize(records: list[dict[str, Any]], k: int) -> dict[str, Any]:
                 key: round(value, 4)
                 for key, value in mean_pass_at_k(totals, corrects, range(1, k + 1)).items()
             },
+            "consensus_successes": sum(bool(consensus(programs)["task_success"]) for programs in groups),
         }
 
     return {

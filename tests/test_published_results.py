@@ -3,7 +3,8 @@
 Every results/tabletop/<name>/ and results/humaneval/<name>/ directory recorded by benchmarks/record_results.py
 is run again from its transcript with the settings in its run.json; the replayed episodes (status, success)
 or samples (verdicts) and the summary must equal the published ones. (tests/test_results_replay.py does the
-same for robocodegen, control and reasoning.)
+same for robocodegen, control and reasoning.) The pass@k diagnostics in results/diagnostics/ replay to the same
+verdict for every program.
 """
 
 from __future__ import annotations
@@ -70,6 +71,35 @@ def test_humaneval_results_replay_to_the_same_numbers(result_dir, tmp_path):
     summary = json.loads((result_dir / "summary.json").read_text())
     mode = json.loads((result_dir / "run.json").read_text())["mode"]
     assert replayed[mode]["pass@1"] == summary[mode]["pass@1"]
+
+
+def pass_at_k_diagnostics() -> list[Path]:
+    base = RESULTS / "diagnostics"
+    return (
+        sorted(p for p in base.glob("pass-at-k-*") if (p / "summary.json").exists()) if base.exists() else []
+    )
+
+
+def verdicts(path: Path) -> dict[tuple[str, int, int], tuple[str, bool]]:
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {(r["task"], r["seed"], r["sample"]): (r["status"], r["task_success"]) for r in records}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("result_dir", pass_at_k_diagnostics(), ids=lambda p: p.name)
+def test_pass_at_k_diagnostics_replay_to_the_same_verdicts(result_dir, tmp_path):
+    import tabletop_pass_at_k
+
+    summary = json.loads((result_dir / "summary.json").read_text())
+    s = summary["settings"]
+    args = ["--tasks", *s["tasks"], "--seeds", str(s["seeds"]), "--samples", str(s["samples"])]
+    args += ["--temperature", str(s["temperature"]), "--mode", s["mode"], "--api", s["api"], "--no-cache"]
+    args += ["--replay", str(result_dir / "transcript.jsonl"), "--out", str(tmp_path / "programs.jsonl")]
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert tabletop_pass_at_k.main(args) == 0
+    assert verdicts(tmp_path / "programs.jsonl") == verdicts(result_dir / "programs.jsonl")
+    assert json.loads(buffer.getvalue())["splits"] == summary["splits"]
 
 
 def test_the_recorder_builds_the_commands_the_replay_uses(tmp_path):

@@ -57,12 +57,19 @@ def test_every_sample_runs_on_a_fresh_scene_and_is_scored(tmp_path):
         (3, "ok", True),
     ]
     assert records[3]["functions"] == ["place_it"]
+    green_bowl = records[0]["final_scene"]["green bowl"]
+    assert (
+        max(abs(a - b) for a, b in zip(records[0]["final_scene"]["green block"], green_bowl, strict=True))
+        < 0.03
+    )
+    assert records[1]["final_scene"]["green block"] != records[0]["final_scene"]["green block"]
     ui = [r for r in backend.requests if r.lmp == "tabletop_ui"]
     assert len(ui) == 1 and ui[0].n == 4 and ui[0].temperature == 0.8
     assert not any(r.lmp.endswith("/fix") for r in backend.requests)  # no repair, no feedback at all
     summary = pass_at_k.summarize(records, 4)
     cell = summary["splits"]["seen instructions, seen attributes"]
     assert cell["pass@1"] == 0.5 and cell["pass@4"] == 1.0 and cell["episodes_with_a_success"] == 1
+    assert cell["consensus_successes"] == 1  # the two programs that put the block on the bowl agree
     assert [json.loads(line)["sample"] for line in out.read_text().splitlines()] == [0, 1, 2, 3]
 
 
@@ -79,3 +86,41 @@ def test_bad_settings_are_a_message_not_a_traceback(capsys):
     assert "pass@k needs" in capsys.readouterr().err
     assert pass_at_k.main(["--tasks", "no-such-task"]) == 2
     assert "unknown task" in capsys.readouterr().err
+
+
+def program(sample, status, success, where):
+    return {
+        "sample": sample,
+        "status": status,
+        "task_success": success,
+        "final_scene": {"a": where, "b": [0, 0]},
+    }
+
+
+def test_consensus_runs_what_most_clean_programs_agree_on_and_never_reads_the_verdict():
+    right, wrong = [0.1, -0.5], [-0.2, -0.3]
+    crashed = [program(0, "error", False, wrong), program(1, "error", False, wrong)]
+    cases = [
+        ([program(0, "ok", True, right), *crashed, program(3, "ok", False, wrong)], 0),  # a tie: the earlier
+        (
+            [
+                program(0, "ok", False, wrong),
+                program(1, "ok", True, right),
+                program(2, "ok", True, [0.12, -0.49]),
+            ],
+            1,
+        ),
+        (
+            [
+                program(0, "ok", True, right),
+                program(1, "ok", False, wrong),
+                program(2, "ok", False, [-0.21, -0.3]),
+            ],
+            1,
+        ),
+        (crashed, 0),
+    ]
+    for programs, chosen in cases:
+        assert pass_at_k.consensus(programs)["sample"] == chosen
+        flipped = [{**p, "task_success": not p["task_success"]} for p in programs]
+        assert pass_at_k.consensus(flipped)["sample"] == chosen

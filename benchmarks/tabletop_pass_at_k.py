@@ -21,16 +21,18 @@ Run (prints JSON; --out keeps one record per program and a rerun skips the episo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cap.errors import CapError
 from cap.evals.common.passk import mean_pass_at_k
+from cap.evals.common.records import RecordLog, check_run_file, load_records
 from cap.llm_options import add_llm_arguments, build_client, resolve_api
 from cap.policy_stack import PolicyStack, StackOptions, scene_context, with_imports, without_imports_lines
 from robot_api.tabletop import TabletopAPI
@@ -50,11 +52,21 @@ class Settings:
 
 
 def sample_programs(client: Any, settings: Settings, out: Path | None) -> list[dict[str, Any]]:
-    """Every program's record, those already in `out` first; new ones are appended to `out` as they finish."""
+    """Every program's record, those already in `out` first; new ones are appended to `out` as they finish.
+
+    `out` is refused if it holds programs drawn with other settings (its `<name>.run.json` says which); more
+    --seeds or other --tasks with the same settings carry on in it.
+    """
     from cap.evals.tabletop import TabletopSession
 
-    records = read_records(out)
-    done = {(r["task"], r["seed"]) for r in records}
+    recorded: dict[Any, dict[str, Any]] = {}
+    if out is not None:
+        identity = {k: v for k, v in settings.__dict__.items() if k not in ("tasks", "seeds")}
+        check_run_file(out.with_name(out.stem + ".run.json"), identity)
+        recorded = load_records(out, key=lambda r: (r["task"], r["seed"], r["sample"]))
+    records = list(recorded.values())
+    per_episode = Counter((task, seed) for task, seed, _ in recorded)
+    done = {episode for episode, n in per_episode.items() if n == settings.samples}
     options = StackOptions(
         mode=settings.mode,
         api=settings.api,
@@ -63,7 +75,8 @@ def sample_programs(client: Any, settings: Settings, out: Path | None) -> list[d
         temperature=settings.temperature,
     )
     stack = PolicyStack(client, TabletopAPI.describe(), options)
-    with TabletopSession(extra_api=stack.nested_functions()) as session:
+    log = RecordLog(out) if out is not None else None
+    with TabletopSession(extra_api=stack.nested_functions()) as session, log or contextlib.nullcontext():
         stack.bind(session.sandbox.run)
 
         def execute(program: str) -> Any:
@@ -77,8 +90,10 @@ def sample_programs(client: Any, settings: Settings, out: Path | None) -> list[d
                 if (task, seed) in done:
                     continue
                 episode = sample_episode(stack, session, execute, task, seed, settings.samples)
-                append_records(out, episode)
-                records.extend(episode)
+                records = [r for r in records if (r["task"], r["seed"]) != (task, seed)] + episode
+                for record in episode:
+                    if log is not None:
+                        log.write(record)
                 wins = sum(bool(r["task_success"]) for r in episode)
                 print(f"{task} seed {seed}: {wins}/{len(episode)} programs succeed", file=sys.stderr)
     return records
@@ -182,28 +197,6 @@ def summarize(records: list[dict[str, Any]], k: int) -> dict[str, Any]:
 
 def _split_order(name: str) -> tuple[int, str]:
     return (GROUPS.index(name.split()[0]), name)
-
-
-def read_records(path: Path | None) -> list[dict[str, Any]]:
-    if path is None or not path.exists():
-        return []
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise CapError(f"{path}:{number} is not a JSON record", hint="pass another --out") from None
-    return records
-
-
-def append_records(path: Path | None, records: list[dict[str, Any]]) -> None:
-    if path is None:
-        return
-    with path.open("a", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r) + "\n")
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, Settings]:

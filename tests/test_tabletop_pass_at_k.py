@@ -13,6 +13,7 @@ import pytest
 
 pytest.importorskip("pybullet")
 
+from cap.errors import CapError  # noqa: E402
 from lmp import LLMClient  # noqa: E402
 from lmp.backends.scripted import ScriptedBackend  # noqa: E402
 
@@ -79,6 +80,11 @@ def test_a_rerun_keeps_the_recorded_programs_and_asks_nothing_again(tmp_path):
     again = ScriptedBackend(answers)
     records = pass_at_k.sample_programs(LLMClient(again), settings(), out)
     assert len(records) == 4 and again.requests == []
+    with pytest.raises(CapError, match="different settings"):
+        pass_at_k.sample_programs(LLMClient(again), settings(temperature=0.5), out)
+    with out.open("a") as f:
+        f.write('{"task": "pick-place", "se')  # a line torn by a kill: skipped, nothing asked again
+    assert len(pass_at_k.sample_programs(LLMClient(again), settings(), out)) == 4 and again.requests == []
 
 
 def test_bad_settings_are_a_message_not_a_traceback(capsys):

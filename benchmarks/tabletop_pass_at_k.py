@@ -35,6 +35,8 @@ from cap.evals.common.passk import mean_pass_at_k
 from cap.evals.common.records import RecordLog, check_run_file, load_records
 from cap.llm_options import add_llm_arguments, build_client, resolve_api
 from cap.policy_stack import PolicyStack, StackOptions, scene_context, with_imports, without_imports_lines
+from lmp.lmp import LMPError
+from lmp.types import LLMError
 from robot_api.tabletop import TabletopAPI
 from robot_api.tasks import TASKS
 
@@ -240,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     except CapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (LLMError, LMPError) as exc:  # LMPError: LLMUnavailable, the model gone after its retries
+        print(f"error: the model could not be asked: {exc}", file=sys.stderr)
+        print("the finished episodes are in --out: run the same command again to go on", file=sys.stderr)
+        return 1
     print(json.dumps({"settings": settings.__dict__, **summarize(records, settings.samples)}, indent=1))
     return 0
 

@@ -130,3 +130,19 @@ def test_consensus_runs_what_most_clean_programs_agree_on_and_never_reads_the_ve
         assert pass_at_k.consensus(programs)["sample"] == chosen
         flipped = [{**p, "task_success": not p["task_success"]} for p in programs]
         assert pass_at_k.consensus(flipped)["sample"] == chosen
+
+
+def test_a_model_that_cannot_be_asked_is_a_message_and_the_finished_episodes_stay(tmp_path, capsys):
+    transcript = tmp_path / "transcript.jsonl"
+    out = tmp_path / "programs.jsonl"
+    from lmp import TranscriptWriter
+
+    writer = TranscriptWriter(transcript)
+    pass_at_k.sample_programs(LLMClient(ScriptedBackend(answers), transcript=writer), settings(), out)
+    writer.close()
+    args = ["--tasks", "pick-place", "pick-place-unseen", "--samples", "4", "--api", "completions"]
+    args += ["--replay", str(transcript), "--no-cache", "--out", str(out)]
+    assert pass_at_k.main(args) == 1  # the recording has no answer for pick-place-unseen
+    err = capsys.readouterr().err
+    assert "could not be asked" in err and "run the same command again" in err
+    assert len(out.read_text().splitlines()) == 4

@@ -420,6 +420,16 @@ def _send_result(data: socket.socket, result: dict[str, Any]) -> None:
         )
 
 
+def _seed_random(modules: tuple[str, ...]) -> None:
+    """Every policy run starts from the same state of numpy's global generator, so a policy that draws from it
+    (`np.random.choice(corners)`) does the same in its dry run as in its real run, and again in a replay.
+    Without this a run's draws depend on the worker: forked workers inherit whatever state their parent had."""
+    if "numpy" in modules:
+        np_random = sys.modules.get("numpy.random")
+        if np_random is not None:
+            np_random.seed(0)
+
+
 def execute(
     request: dict[str, Any],
     data: socket.socket,
@@ -432,6 +442,7 @@ def execute(
     namespace: dict[str, Any] = {"__name__": "__main__"}
     if profile == "policy":
         namespace["__builtins__"] = policy_builtins(modules, _printer(out))
+        _seed_random(modules)
     bridge = Bridge(data, reader, api_errors.Registry(namespace, list(request.get("errors", []))))
     namespace.update({name: bridge.stub(name) for name in request.get("api", [])})
     namespace.update(wire.decode(request.get("inputs") or {"d": []}))

@@ -246,3 +246,14 @@ def test_time_in_api_calls_is_off_the_clock_only_when_asked():
         assert sb.run("while True:\n    pass", timeout=0.5, cpu_seconds=30).status == "timeout"
     with Sandbox(api={"slow": slow}, timeout=2.0) as sb:
         assert sb.run(code, return_name="X").status == "timeout"
+
+
+def test_a_policy_drawing_from_numpy_random_draws_the_same_in_every_run_and_every_sandbox():
+    """A dry run must predict the real run, and a replay its recording: numpy's global generator starts from
+    the same state in each policy run, not from what the worker (or its parent) happened to have."""
+    draw = "import numpy as np\nx = [int(v) for v in np.random.randint(10**9, size=3)]"
+    values = []
+    for _ in range(2):
+        with Sandbox(modules=("numpy",), profile="policy") as sb:
+            values += [sb.run(draw, return_name="x").value for _ in range(2)]
+    assert values[0] is not None and all(v == values[0] for v in values), values

@@ -93,8 +93,8 @@ def sample_programs(client: Any, settings: Settings, out: Path | None) -> list[d
                     continue
                 episode = sample_episode(stack, session, execute, task, seed, settings.samples)
                 records = [r for r in records if (r["task"], r["seed"]) != (task, seed)] + episode
-                for record in episode:
-                    if log is not None:
+                if log is not None:
+                    for record in episode:
                         log.write(record)
                 wins = sum(bool(r["task_success"]) for r in episode)
                 print(f"{task} seed {seed}: {wins}/{len(episode)} programs succeed", file=sys.stderr)

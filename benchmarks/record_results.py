@@ -62,6 +62,9 @@ def tabletop_args(run: dict, out: Path, source: list[str]) -> list[str]:
     args = ["bench", "tabletop", *source, "--seeds", str(run["seeds"]), "--mode", run["mode"]]
     args += ["--repair", str(run["repair"]), "--out", str(out / "episodes.jsonl"), "--json", "--no-cache"]
     args += ["--api", run.get("api", "chat")]
+    if run.get("samples"):
+        args += ["--samples", str(run["samples"]), "--select", run["select"]]
+        args += ["--temperature", str(run["temperature"])]
     if run.get("tasks"):
         args += ["--tasks", *run["tasks"]]
     return args
@@ -142,7 +145,18 @@ def parse_redo(values: list[str]) -> set[tuple[str, int]]:
     return jobs
 
 
-SAME_SETTINGS = ("mode", "repair", "api", "tasks", "limit", "model_sha256", "prompts_sha256")
+SAME_SETTINGS = (
+    "mode",
+    "repair",
+    "api",
+    "tasks",
+    "limit",
+    "samples",
+    "select",
+    "temperature",
+    "model_sha256",
+    "prompts_sha256",
+)
 CARRIED = ("redo_command", "redone", "extend_command", "extended_from_seeds")
 
 
@@ -195,6 +209,9 @@ def main() -> int:
     parser.add_argument("--mode", choices=["flat", "hierarchical"], default="hierarchical")
     parser.add_argument("--repair", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=1, help="tabletop: best-of-K (see `cap run --help`)")
+    parser.add_argument("--select", choices=["first", "consensus"], default="first")
+    parser.add_argument("--temperature", type=float, default=0.8, help="of the K samples (with --samples)")
     parser.add_argument("--tasks", nargs="+")
     parser.add_argument("--limit", type=int)
     parser.add_argument(
@@ -223,6 +240,8 @@ def main() -> int:
     }
     if args.benchmark == "tabletop":
         run |= {"seeds": args.seeds, "tasks": args.tasks or []}
+        if args.samples > 1:  # only then: the results recorded without samples keep their run.json
+            run |= {"samples": args.samples, "select": args.select, "temperature": args.temperature}
     else:
         run |= {"limit": args.limit}
     run["command"] = " ".join(sys.argv)

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cap.consensus import most_agreed
 from cap.errors import CapError
 from cap.evals.common.passk import mean_pass_at_k
 from cap.evals.common.records import RecordLog, check_run_file, load_records
+from cap.llm_episode import final_scene
 from cap.llm_options import add_llm_arguments, build_client, resolve_api
 from cap.policy_stack import PolicyStack, StackOptions, scene_context, with_imports, without_imports_lines
 from lmp.lmp import LMPError
@@ -118,7 +120,7 @@ def sample_episode(
         stack.begin_command()
         attempt = stack.ui.attempt(candidate, execute, sample=index)
         success, reason = session.check()
-        scene = {name: [round(float(v), 3) for v in session.api.get_obj_pos(name)[:2]] for name in names}
+        scene = final_scene(session.api, names)
         records.append(
             {
                 "task": task,
@@ -143,24 +145,14 @@ def sample_episode(
     return records
 
 
-AGREE_M = 0.03  # two final scenes agree when every object ends within 3 cm of where it ends in the other
-
-
 def consensus(programs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The program a selector that never sees the checker would run: among the programs that ran cleanly, the
-    one whose final scene the most others agree with (execution-based consensus, as MBR-exec / AlphaCode
-    cluster programs by what they do); ties go to the earlier sample; if none ran cleanly, the first."""
+    """The program a selector that never sees the checker would run (`cap --select consensus`, see
+    cap.consensus): among the programs that ran cleanly, the one whose final scene the most others agree with;
+    if none ran cleanly, the first."""
     clean = [p for p in programs if p["status"] == "ok" and p.get("final_scene")]
     if not clean:
         return programs[0]
-
-    def agree(a: dict[str, list[float]], b: dict[str, list[float]]) -> bool:
-        return a.keys() == b.keys() and all(
-            abs(a[n][0] - b[n][0]) <= AGREE_M and abs(a[n][1] - b[n][1]) <= AGREE_M for n in a
-        )
-
-    votes = [sum(agree(p["final_scene"], q["final_scene"]) for q in clean) for p in clean]
-    return clean[votes.index(max(votes))]
+    return clean[most_agreed([p["final_scene"] for p in clean])]
 
 
 def summarize(records: list[dict[str, Any]], k: int) -> dict[str, Any]:

@@ -5,8 +5,10 @@ Shared by `cap run`, `cap repl` and `cap bench tabletop --model/--replay`, so al
 With execution feedback on (`--repair N > 0` or `--samples K > 1`), every attempt first runs as a dry run
 (`session.rehearse`: on the simulator, the scene saved, run, restored; on a robot, a PyBullet twin of the
 perceived scene; what the robot says is dropped, no frames are captured); a failed attempt's error goes back
-to the model (`lmp.program`), and only the attempt that ran cleanly is then run for real (`session.perform`). A failed command therefore leaves the world as it found it. The task checker
-runs once, after the real run: it knows the answer and is never feedback.
+to the model (`lmp.program`), and only the attempt that ran cleanly is then run for real (`session.perform`).
+A failed command therefore leaves the world as it found it. With `--select consensus` all K samples are
+rehearsed and the clean one whose final scene the most others share is performed (`cap.consensus`). The task
+checker runs once, after the real run: it knows the answer and is never feedback.
 
 An episode that failed for a reason outside the model (the model server unreachable, errors after the
 retries, a replay without the answer, a crash of cap itself) has status "infra_error": it says nothing about
@@ -21,6 +23,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+from cap.consensus import Scene, most_agreed, votes
 from cap.episode import Episode
 from cap.policy_stack import PolicyStack, scene_context, with_imports, without_imports_lines
 from lmp.lmp import LLMUnavailable
@@ -84,18 +87,30 @@ def _infra(ep: Episode, message: str) -> None:
 
 
 def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode) -> None:
-    context = scene_context(session.api.get_obj_names())
+    names = list(session.api.get_obj_names())
+    context = scene_context(names)
     dry = stack.options.dry_run
     said_before = len(session.api.said)
+    by_consensus = dry and stack.options.samples > 1 and stack.options.select == "consensus"
+    scenes: dict[str, Scene] = {}  # program -> where its dry run left every object
+
+    def observe(program: str) -> Any:
+        return lambda: scenes.__setitem__(program, final_scene(session.api, names))
 
     def execute(program: str) -> Any:
         # With a dry run, attempts are rehearsals: the simulator's scene is saved and restored (a robot
         # session rehearses on a PyBullet twin of what it perceives); only the clean one is performed.
-        return _run(session, program, stack, rehearse=dry)
+        return _run(session, program, stack, rehearse=dry, observe=observe(program) if by_consensus else None)
 
-    solution = stack.solve(command, context, execute)
+    def select(clean: list[Attempt]) -> Attempt:
+        return clean[most_agreed([scenes[a.run.program] for a in clean])]
+
+    solution = stack.solve(command, context, execute, select=select if by_consensus else None)
     ep.attempts = [a.record() for a in solution.attempts]
-    final: Attempt = next((a for a in solution.attempts if a.ok), solution.attempts[-1])
+    if by_consensus:
+        _record_votes(ep.attempts, solution.attempts, scenes)
+    kept = [a for a in solution.attempts if solution.run is not None and a.run is solution.run]
+    final: Attempt = kept[0] if kept else solution.attempts[-1]
     ep.code = final.code
     outcome = None
     if solution.run is not None:
@@ -121,12 +136,27 @@ def _attempt_and_run(session: Any, stack: PolicyStack, command: str, ep: Episode
         stack.record_success(solution.run)
 
 
-def _run(session: Any, program: str, stack: PolicyStack, rehearse: bool = False) -> Any:
+def _run(session: Any, program: str, stack: PolicyStack, rehearse: bool = False, observe: Any = None) -> Any:
     """Run with the variables earlier commands left (the original's maintain_session) and hand this
     program's variables to the host, which keeps those of the run that succeeds (`record_success`)."""
     code = with_imports(stack.with_session(program))
-    run = session.rehearse if rehearse else session.perform
-    return without_imports_lines(run(code, stack.session_inputs()))
+    if not rehearse:
+        return without_imports_lines(session.perform(code, stack.session_inputs()))
+    extra = {"observe": observe} if observe is not None else {}
+    return without_imports_lines(session.rehearse(code, stack.session_inputs(), **extra))
+
+
+def final_scene(api: Any, names: list[str]) -> Scene:
+    """Where every object of the command's scene is, (x, y) in metres rounded to the millimetre."""
+    return {name: [round(float(v), 3) for v in api.get_obj_pos(name)[:2]] for name in names}
+
+
+def _record_votes(records: list[dict[str, Any]], attempts: list[Attempt], scenes: dict[str, Scene]) -> None:
+    """Each clean sample's record says how many clean samples (itself included) ended in its scene, so an
+    episode shows why consensus kept the program it kept."""
+    clean = [(r, scenes[a.run.program]) for r, a in zip(records, attempts, strict=True) if a.ok]
+    for (record, _), count in zip(clean, votes([scene for _, scene in clean]), strict=True):
+        record["agree"] = count
 
 
 def attempt_lines(ep: Episode) -> list[str]:

@@ -35,7 +35,7 @@ from cap.session_vars import SessionVars, top_level_functions
 from lmp.fgen import FGEN_CHAT_SYSTEM, FunctionGenerator, bound_names
 from lmp.library import FunctionLibrary, GeneratedFunction
 from lmp.lmp import LMP, LMPConfig
-from lmp.program import Program, Run, RunProgram, Solution
+from lmp.program import Program, Run, RunProgram, Select, Solution
 from lmp.types import LLMError
 from robot_api.scene import PLACES
 
@@ -88,6 +88,9 @@ def tabletop_configs(
     }
 
 
+SELECTIONS = ("first", "consensus")  # how best-of-K picks among the samples that ran cleanly
+
+
 @dataclass(frozen=True)
 class StackOptions:
     mode: str = "hierarchical"  # or "flat": no function generation
@@ -97,6 +100,7 @@ class StackOptions:
     repair_rounds: int = 1  # syntax-error repairs of one answer (before anything runs)
     repair: int = 2  # execution-feedback rounds: a failed program, its error and line go back to the model
     samples: int = 1  # best-of-K: programs drawn per command, the first that runs cleanly is kept
+    select: str = "first"  # or "consensus": all K run, the clean one whose outcome most agree on is kept
     temperature: float = 0.0  # the UI LMP's; best-of-K needs > 0
 
     def __post_init__(self) -> None:
@@ -106,6 +110,8 @@ class StackOptions:
             raise ValueError(f"repair rounds must be >= 0, not {self.repair}")
         if self.samples < 1:
             raise ValueError(f"samples must be at least 1, not {self.samples}")
+        if self.select not in SELECTIONS:
+            raise ValueError(f"select must be one of {', '.join(SELECTIONS)}, not {self.select!r}")
         if self.samples > 1 and self.temperature <= 0:
             raise ValueError(
                 "best-of-K sampling needs a temperature above 0 (K greedy answers are one answer)"
@@ -232,11 +238,19 @@ class PolicyStack:
         self.watch.clear()
         self._drain_journal()
 
-    def solve(self, command: str, context: str, execute: RunProgram) -> Solution:
+    def solve(
+        self, command: str, context: str, execute: RunProgram, select: Select | None = None
+    ) -> Solution:
         """Attempts at `command` (samples, then fixes) until one runs cleanly under `execute`, which gets the
-        program without the import lines (add them with `with_imports`) and returns its outcome."""
+        program without the import lines (add them with `with_imports`) and returns its outcome. `select`
+        picks among clean samples (see `lmp.Program.solve`); whoever calls knows what the runs left behind."""
         return self.ui.solve(
-            command, context, execute, rounds=self.options.repair, samples=self.options.samples
+            command,
+            context,
+            execute,
+            rounds=self.options.repair,
+            samples=self.options.samples,
+            select=select,
         )
 
     def with_session(self, program: str) -> str:

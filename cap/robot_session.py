@@ -149,13 +149,17 @@ class RosSession:
     def _dry_run(self, code: str, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
         return self._rehearse(code, inputs)[1]
 
-    def _rehearse(self, code: str, inputs: Mapping[str, Any] | None) -> tuple[Outcome, dict[str, Any]]:
+    def _rehearse(
+        self, code: str, inputs: Mapping[str, Any] | None, observe: Callable[[], None] | None = None
+    ) -> tuple[Outcome, dict[str, Any]]:
         started = time.perf_counter()
         twin = build_twin(self.perception, self.robot.ee_pose()[0])
         try:
             self.switch.point_at(Guarded(twin, self.robot.limits), twin)
             self._rehearsing = self._rehearsal.recording = True
             out = self.sandbox.run(code, inputs=inputs)
+            if observe is not None:
+                observe()  # the API still reads the twin
         finally:
             self._rehearsing = self._rehearsal.recording = False
             self.switch.point_at(self.robot, self.perception)
@@ -165,12 +169,18 @@ class RosSession:
         return out, dry
 
     # -- the face `cap.llm_episode` drives (attempts rehearsed, the clean one performed) ---------------
-    def rehearse(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
-        """A run on a PyBullet twin of the perceived scene: the robot does not move, nothing is said."""
+    def rehearse(
+        self,
+        code: str,
+        inputs: Mapping[str, Any] | None = None,
+        observe: Callable[[], None] | None = None,
+    ) -> Outcome:
+        """A run on a PyBullet twin of the perceived scene: the robot does not move, nothing is said.
+        `observe` is called after the run while the API still reads the twin (the world the run left)."""
         said_before = len(self.api.said)
         self._rehearsal.start()
         try:
-            out, dry = self._rehearse(code, inputs)
+            out, dry = self._rehearse(code, inputs, observe)
         finally:
             del self.api.said[said_before:]
         self._rehearsed = (code, dry["status"])

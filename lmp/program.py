@@ -9,9 +9,10 @@ Execution feedback (`solve`, and nested calls with `repair > 0`): when a program
 exception, a refused motion, a sandbox violation) or cannot be assembled (a helper that could not be
 generated), the code, the error and its line go back to the model for a corrected program, for a bounded
 number of rounds; a failure inside a generated helper goes to the function generator for a corrected helper.
-Best-of-K draws K programs and keeps the first that runs cleanly. Every try is an `Attempt`. Only the outcome
-of running the code is feedback; whoever judges success (a task checker) never is. A model that cannot be
-reached (`LLMUnavailable`) ends the search at once: it is not a failure of the program.
+Best-of-K draws K programs and keeps the first that runs cleanly, or the one a selector picks among the
+clean ones. Every try is an `Attempt`. Only the outcome of running the code is feedback; whoever judges
+success (a task checker) never is. A model that cannot be reached (`LLMUnavailable`) ends the search at
+once: it is not a failure of the program.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Executor(Protocol):
 
 
 RunProgram = Callable[[str], Any]  # the whole program text -> an ExecResult
+Select = Callable[[list["Attempt"]], "Attempt"]  # clean attempts -> the one to keep
 
 
 class NestedLMPError(LMPError):
@@ -126,7 +128,7 @@ class Attempt:
 
 @dataclass
 class Solution:
-    """What `solve` found: the attempts in order, and the run of the one that ran cleanly (None if none did)."""
+    """What `solve` found: the attempts in order, and the run of the clean one it kept (None if none ran cleanly)."""
 
     attempts: list[Attempt]
     run: Run | None
@@ -232,10 +234,21 @@ class Program:
 
     # -- attempts, samples and fixes ----------------------------------------------------------------
     def solve(
-        self, query: str, context: str, execute: RunProgram, rounds: int = 0, samples: int = 1
+        self,
+        query: str,
+        context: str,
+        execute: RunProgram,
+        rounds: int = 0,
+        samples: int = 1,
+        select: Select | None = None,
     ) -> Solution:
-        """Find a program for `query` that runs cleanly under `execute`: `samples` programs first (the first
-        clean one wins), then up to `rounds` fixes of the first one that had code, each fed the last failure.
+        """Find a program for `query` that runs cleanly under `execute`: `samples` programs first, then up to
+        `rounds` fixes of the first one that had code, each fed the last failure.
+
+        Among samples, the first clean one wins, unless `select` is given: then every sample runs and
+        `select(clean_attempts)` picks the winner. Running cleanly says a program did not fail, not that it
+        did the right thing; a selector can weigh what the clean ones did (e.g. keep the outcome most of them
+        agree on), which the first-clean rule cannot. It sees only what `execute` saw, never a checker.
 
         `execute` decides where attempts run (a dry run on a simulated copy, for a robot); the caller runs the
         winning `Solution.run.program` for real if it needs to. Raises LLMUnavailable if the model cannot be
@@ -256,8 +269,14 @@ class Program:
         for index, candidate in enumerate(candidates):
             attempt = self._attempt(candidate, execute, kind, sample=index)
             attempts.append(attempt)
-            if attempt.ok:
+            if attempt.ok and (select is None or samples == 1):
                 return Solution(attempts, attempt.run)
+        clean = [a for a in attempts if a.ok]
+        if clean:
+            chosen = select(clean) if select is not None else clean[0]
+            if not any(chosen is a for a in clean):
+                raise ValueError("select must return one of the clean attempts it was given")
+            return Solution(attempts, chosen.run)
         base = next((a for a in attempts if a.run is not None), None)
         helpers = True  # a failure in a helper is fixed in the helper, unless fixing it gave no code
         sampled = False  # the greedy fix of `base` was asked for already and gave nothing to run

@@ -6,6 +6,8 @@ from __future__ import annotations
 import traceback
 from types import SimpleNamespace
 
+import pytest
+
 from lmp import LLMClient
 from lmp.backends.scripted import ScriptedBackend
 from lmp.fgen import FunctionGenerator
@@ -108,3 +110,40 @@ def test_completions_api_fix_prompt_continues_after_the_failure_comment():
         "names shown).\n# divide.\n"
     )
     assert fix.stop == ("#",)
+
+
+def sampling_program(samples: list[str]):
+    backend = ScriptedBackend(lambda r: list(samples) if r.n > 1 else samples[0])
+    config = LMPConfig("ui", prompt="# examples", include_context=False, temperature=0.8)
+    return Program(LMP(config, LLMClient(backend))), backend
+
+
+def test_a_selector_sees_every_clean_sample_and_its_pick_is_kept():
+    prog, backend = sampling_program(["ret_val = 1", "ret_val = 1 / 0", "ret_val = 2", "ret_val = 3"])
+    seen = []
+
+    def pick_largest(clean):
+        seen.append([a.sample for a in clean])
+        return max(clean, key=lambda a: a.run.outcome.value)
+
+    solution = prog.solve("q", "", execute, samples=4, select=pick_largest)
+    assert seen == [[0, 2, 3]]  # every sample ran; the failing one is not offered
+    assert solution.run.outcome.value == 3 and len(solution.attempts) == 4
+    (request,) = backend.requests
+    assert request.n == 4
+    # without a selector the first clean sample wins and the rest never run
+    first = prog.solve("q", "", execute, samples=4)
+    assert first.run.outcome.value == 1 and len(first.attempts) == 1
+
+
+def test_a_selector_must_pick_one_of_the_clean_samples():
+    prog, _ = sampling_program(["ret_val = 1", "ret_val = 1 / 0"])
+    with pytest.raises(ValueError, match="one of the clean attempts"):
+        prog.solve("q", "", execute, samples=2, select=lambda clean: SimpleNamespace())
+
+
+def test_with_no_clean_sample_the_selector_is_not_asked_and_repair_goes_on():
+    prog, backend = sampling_program(["1 / 0", "1 / 0"])
+    asked = []
+    solution = prog.solve("q", "", execute, samples=2, rounds=0, select=asked.append)
+    assert not solution.ok and asked == [] and len(solution.attempts) == 2

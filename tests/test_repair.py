@@ -201,6 +201,43 @@ def test_best_of_k_runs_the_first_sample_that_runs_cleanly():
     assert request.n == 3 and request.temperature == 0.8
 
 
+WRONG = "put_first_on_second('green block', 'orange bowl')"  # runs cleanly, does something else
+
+
+def test_consensus_performs_the_clean_sample_most_others_agree_with():
+    """Two clean samples put the green block on the green bowl, one elsewhere: the pair wins, though the
+    stray one came first; every sample is rehearsed, only the kept one moves the world."""
+    samples = [fenced(WRONG), fenced("say(undefined_name)"), fenced(GOOD), fenced("# the bowl\n" + GOOD)]
+    answers = {("tabletop_ui", f"# {COMMAND}."): samples}
+    ep, _, start, end = episode(answers, samples=4, temperature=0.8, repair=0, select="consensus")
+    assert ep.status == "ok" and ep.task_success is True and ep.code == GOOD
+    assert [(a["sample"], a["status"], a.get("agree")) for a in ep.attempts] == [
+        (0, "ok", 1),
+        (1, "error", None),
+        (2, "ok", 2),
+        (3, "ok", 2),
+    ]
+    # the world saw one real run, the kept one: the green block ends on the green bowl, far from the orange
+    assert np.linalg.norm(end["green block"][:2] - start["green bowl"][:2]) < 0.05
+    assert np.linalg.norm(end["green block"][:2] - start["orange bowl"][:2]) > 0.1
+    first, _, _, _ = episode(answers, samples=4, temperature=0.8, repair=0)  # the first clean one: WRONG
+    assert first.code == WRONG and first.task_success is False and len(first.attempts) == 1
+
+
+def test_consensus_ties_go_to_the_earlier_sample_and_a_lone_clean_sample_is_kept():
+    answers = {("tabletop_ui", f"# {COMMAND}."): [fenced("say(nope)"), fenced(WRONG), fenced(GOOD)]}
+    ep, _, _, _ = episode(answers, samples=3, temperature=0.8, repair=0, select="consensus")
+    assert ep.code == WRONG and [a.get("agree") for a in ep.attempts] == [None, 1, 1]
+    answers = {("tabletop_ui", f"# {COMMAND}."): [fenced("say(nope)"), fenced(GOOD)]}
+    ep, _, _, _ = episode(answers, samples=2, temperature=0.8, repair=0, select="consensus")
+    assert ep.code == GOOD and ep.task_success is True
+
+
+def test_consensus_is_checked_as_an_option():
+    with pytest.raises(ValueError, match="select must be one of"):
+        StackOptions(select="vote")
+
+
 def test_best_of_k_needs_a_temperature():
     with pytest.raises(ValueError, match="temperature above 0"):
         StackOptions(samples=2)
@@ -284,6 +321,12 @@ def test_cap_run_best_of_k_over_http_and_flag_errors(openai_server, monkeypatch,
     assert "needs a temperature above 0" in capsys.readouterr().err
     assert main([*base, "--repair", "-1"]) == 2
     assert "--repair must be 0 or more" in capsys.readouterr().err
+    assert main([*base, "--select", "consensus"]) == 2
+    assert "--select consensus chooses among samples" in capsys.readouterr().err
+    openai_server.responder = lambda body: [fenced(WRONG), fenced(GOOD), fenced(GOOD)]
+    assert main([*base, "--no-cache", "--samples", "3", "--select", "consensus", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["task_success"] is True and [a["agree"] for a in result["attempts"]] == [1, 2, 2]
 
 
 def test_a_sandbox_violation_is_fed_back_like_an_error():

@@ -86,6 +86,14 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         help="best-of-K: draw K programs and run the first that runs cleanly in the dry run (default 1)",
     )
     feedback.add_argument(
+        "--select",
+        choices=["first", "consensus"],
+        default="first",
+        help="which of the K samples to run: the first that runs cleanly (default), or, with 'consensus', "
+        "rehearse all K and run the clean one whose final scene the most others end in too (no checker "
+        "involved; it costs K dry runs)",
+    )
+    feedback.add_argument(
         "--temperature",
         type=float,
         default=None,
@@ -110,6 +118,9 @@ def build_stack(args: argparse.Namespace, client):
         raise CapError(f"--samples must be at least 1, got {samples}")
     if samples > 1 and temperature <= 0:
         raise CapError("--samples K > 1 needs a temperature above 0", hint="drop --temperature or pass 0.8")
+    select = getattr(args, "select", "first")
+    if select == "consensus" and samples < 2:
+        raise CapError("--select consensus chooses among samples", hint="add --samples K with K > 1, e.g. 5")
     library = None
     if getattr(args, "functions", None):
         try:
@@ -122,6 +133,7 @@ def build_stack(args: argparse.Namespace, client):
         api=getattr(args, "api", None) or "chat",
         repair=repair,
         samples=samples,
+        select=select,
         temperature=temperature,
     )
     return PolicyStack(client, TabletopAPI.describe(), options, library=library)

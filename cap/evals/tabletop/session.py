@@ -110,16 +110,25 @@ class TabletopSession:
     def run_code(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
         return self.sandbox.run(code, inputs=inputs)
 
-    def rehearse(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
+    def rehearse(
+        self,
+        code: str,
+        inputs: Mapping[str, Any] | None = None,
+        observe: Callable[[], None] | None = None,
+    ) -> Outcome:
         """Run `code` on the scene as it is and put everything back (`PyBulletTabletop.trial`): nothing
-        moves for real and nothing is said to anyone (a live `say` listener is muted meanwhile)."""
+        moves for real and nothing is said to anyone (a live `say` listener is muted meanwhile). `observe`
+        is called after the run, before the scene is put back, to look at the world the run left."""
         said_before = len(self.api.said)
         with self.api.muted(), self.sim.trial():
             try:
-                return self.run_code(code, inputs)
+                outcome = self.run_code(code, inputs)
             finally:
                 self.sim.stop()
                 del self.api.said[said_before:]
+            if observe is not None:
+                observe()
+            return outcome
 
     def perform(self, code: str, inputs: Mapping[str, Any] | None = None) -> Outcome:
         """Run `code` for real; the arm stops at the end, however the code ended."""

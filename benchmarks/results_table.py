@@ -48,6 +48,14 @@ def first_program_succeeded(record: dict) -> bool:
     return bool(record["task_success"]) and not repaired(record["attempts"])
 
 
+def without_repair(run: dict) -> str:
+    """What an episode that needed no repair round ran: the greedy first program, or the program best-of-K
+    chose among its samples."""
+    if (run.get("samples") or 1) > 1:
+        return f"{run.get('select', 'first')} of {run['samples']}, no repair"
+    return "first program"
+
+
 def _frac(a: int, b: int) -> str:
     return f"{a}/{b} = {100 * a / b:.0f} %" if b else "-"
 
@@ -87,7 +95,9 @@ def tabletop() -> str:
 
     totals = [
         "",
-        "| instructions | attributes | " + " | ".join(f"{n}: first program | {n}" for n in names) + " |",
+        "| instructions | attributes | "
+        + " | ".join(f"{n}: {without_repair(configs[n][0])} | {n}" for n in names)
+        + " |",
     ]
     totals.append("|---|---|" + "---|---|" * len(names))
     for group in GROUPS:

@@ -107,6 +107,11 @@ def test_the_recorder_builds_the_commands_the_replay_uses(tmp_path):
     args = record_results.tabletop_args(run, tmp_path, ["--replay", "t.jsonl"])
     assert args[:4] == ["bench", "tabletop", "--replay", "t.jsonl"]
     assert args[4:6] == ["--seeds", "2"] and "--tasks" in args and args[-1] == "pick-place"
+    assert "--samples" not in args and "--select" not in args  # the results recorded before best-of-K
+    run |= {"samples": 5, "select": "consensus", "temperature": 0.8}
+    args = record_results.tabletop_args(run, tmp_path, ["--replay", "t.jsonl"])
+    at = args.index("--samples")
+    assert args[at : at + 6] == ["--samples", "5", "--select", "consensus", "--temperature", "0.8"]
     run = {"benchmark": "humaneval", "mode": "hierarchical", "repair": 0, "limit": 5}
     args = record_results.humaneval_args(run, tmp_path, ["--replay", "t.jsonl"])
     assert "--limit" in args and "5" in args and "--repair" not in args
@@ -171,6 +176,8 @@ def test_going_on_with_a_result_keeps_its_history_and_refuses_to_mix_experiments
 
     with pytest.raises(SystemExit, match="prompts_sha256"):
         record_results.continue_run(asked | {"prompts_sha256": "p2"}, recorded, set(), tmp_path)
+    with pytest.raises(SystemExit, match="samples, select"):  # best-of-K is another experiment
+        record_results.continue_run(asked | {"samples": 5, "select": "consensus"}, recorded, set(), tmp_path)
     with pytest.raises(SystemExit, match="would drop some"):
         record_results.continue_run(asked | {"seeds": 1}, extended, set(), tmp_path)
     with pytest.raises(SystemExit, match="give --seeds 1"):

@@ -347,3 +347,36 @@ def test_repl_on_the_robot_with_a_picture_of_the_perceived_scene(tmp_path):
         assert proc.stderr.count("robot says: Stacking 3 blocks") == 1, "the dry run's say() is not repeated"
         assert png.stat().st_size > 1000
         assert stacked_on_server(server)[0]
+
+
+def test_consensus_on_the_robot_rehearses_every_sample_on_the_twin_and_performs_the_agreed_one(tmp_path):
+    """Three sampled programs (a replayed, hand-written recording): one puts the green block on the orange
+    bowl, two on the green bowl. Each runs on a PyBullet twin of the perceived scene; the robot does only the
+    pair's program, and the server's own check sees the block on the green bowl."""
+    reference = json.loads((ROOT / "cap" / "data" / "reference_replay.jsonl").read_text().splitlines()[0])
+    command = reference["query"].splitlines()[-1].removeprefix("# ").removesuffix(".")
+    programs = ["'orange bowl'", "'green bowl'", "'green bowl'"]
+    transcript = tmp_path / "samples.jsonl"
+    transcript.write_text(
+        "".join(
+            json.dumps(
+                reference
+                | {"sample": i, "response": f"```python\nput_first_on_second('green block', {b})\n```"}
+            )
+            + "\n"
+            for i, b in enumerate(programs)
+        )
+    )
+    config = write_config(tmp_path / "robot.toml")
+    with SimRobotServer("pick-place", 0) as server:
+        url = f"ros://127.0.0.1:{server.port}"
+        proc = cap(
+            "run", command, "--task", "pick-place", "--robot", url, "--robot-config", config,
+            "--replay", str(transcript), "--samples", "3", "--select", "consensus", "--json",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        out = last_json(proc)
+        assert [a["agree"] for a in out["attempts"]] == [1, 2, 2]
+        assert out["task_success"] is True
+        assert stacked_on_server(server)[0]
+        assert not server.moving
